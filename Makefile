@@ -1,0 +1,38 @@
+# mmcurate: setup, demo, tests. Needs only python3.11 on a fresh machine.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install -q --disable-pip-version-check
+
+.PHONY: demo test lint integration venv dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Core install: enough for the demo (no GPU, no model server).
+$(VENV)/.stamp-core: pyproject.toml | $(BIN)/python
+	$(PIP) -e .
+	touch $@
+
+# Everything the tests need: extras, plus system packages when missing.
+$(VENV)/.stamp-dev: pyproject.toml scripts/setup_system.sh | $(BIN)/python
+	bash scripts/setup_system.sh
+	$(PIP) -e '.[dev,ml,agent,ocr]'
+	touch $@ $(VENV)/.stamp-core
+
+venv: $(VENV)/.stamp-core
+dev: $(VENV)/.stamp-dev
+
+demo: $(VENV)/.stamp-core
+	$(BIN)/curate demo demo-out
+
+test: $(VENV)/.stamp-dev
+	$(BIN)/pytest -q
+
+lint: $(VENV)/.stamp-dev
+	$(BIN)/ruff check mmcurate tests bench
+	$(BIN)/ruff format --check mmcurate tests bench
+	$(BIN)/mypy mmcurate
+
+clean:
+	rm -rf demo-out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,184 @@
+"""Media paths: resolution, cheap validity checks, rebasing and extraction of embedded bytes.
+
+Media paths are stored as the input gave them. A relative path is relative to the dataset's
+*root* (the folder of the annotation file, or the dataset directory); absolute paths and URIs
+(``http://``, ``https://``, ``s3://``, ``data:``, ...) are left as they are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from PIL import Image
+
+from mmcurate.sample import Sample
+
+#: Sample fields that hold media paths, in the order they are checked.
+MEDIA_FIELDS = ("images", "videos", "audios")
+
+_URI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://|^data:")
+
+_PIL_SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif", "BMP": ".bmp"}
+_PIL_SUFFIX.update({"TIFF": ".tif", "MPO": ".jpg", "JPEG2000": ".jp2", "ICO": ".ico"})
+
+
+def is_uri(path: str) -> bool:
+    """Whether ``path`` is a URI (``scheme://...`` or ``data:...``) rather than a file path."""
+    return bool(_URI_RE.match(path))
+
+
+def resolve_media(root: Path, path: str) -> Path | str:
+    """Where a media reference points.
+
+    Args:
+        root: The folder relative paths are relative to.
+        path: A media reference as stored in a sample.
+
+    Returns:
+        The URI unchanged (``str``) for URIs; otherwise an absolute ``Path`` (relative paths
+        are joined to ``root``; ``..`` is normalised, symlinks are not followed).
+    """
+    if is_uri(path):
+        return path
+    return Path(os.path.abspath(os.path.join(root, path)))
+
+
+def rebase_path(path: str, src_root: Path, dst_dir: Path) -> str:
+    """Rewrite a relative media path so it stays valid when the dataset moves to ``dst_dir``.
+
+    Absolute paths and URIs are returned unchanged; so is every path when both folders are
+    the same, so writing back into the source folder keeps the stored strings exactly.
+
+    Args:
+        path: The stored media reference.
+        src_root: The root the path is relative to now.
+        dst_dir: The folder the written dataset file lives in.
+    """
+    if is_uri(path) or os.path.isabs(path):
+        return path
+    src, dst = os.path.abspath(src_root), os.path.abspath(dst_dir)
+    if src == dst:
+        return path
+    return os.path.relpath(os.path.join(src, path), dst)
+
+
+def iter_media(sample: Sample) -> Iterator[tuple[str, int, str]]:
+    """Yield ``(field, index, path)`` for every media reference of a sample."""
+    for field in MEDIA_FIELDS:
+        for i, path in enumerate(getattr(sample, field)):
+            yield field, i, path
+
+
+class MediaChecker:
+    """Cheap media checks with a per-path memo (many samples share one image).
+
+    A file passes when it exists, is not empty and, for images, its header opens with PIL
+    (no full decode: truncated images with a good header pass; ops that decode catch them).
+    URIs are not checked.
+    """
+
+    def __init__(self, root: Path) -> None:
+        """Create a checker.
+
+        Args:
+            root: The folder relative media paths resolve against.
+        """
+        self.root = root
+        self._memo: dict[tuple[str, str], str | None] = {}
+
+    def problem(self, sample: Sample) -> tuple[str, str] | None:
+        """The first problem of a sample's media as ``(reason, file)``, or ``None`` if fine."""
+        for field, i, path in iter_media(sample):
+            target = resolve_media(self.root, path)
+            if isinstance(target, str):
+                continue
+            key = (field, str(target))
+            if key not in self._memo:
+                if len(self._memo) > 100_000:
+                    self._memo.clear()
+                self._memo[key] = _file_problem(target, image=field == "images")
+            reason = self._memo[key]
+            if reason is not None:
+                return f"{field}[{i}]: {reason}", str(target)
+        return None
+
+
+def _file_problem(path: Path, image: bool) -> str | None:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return f"file not found: {path}"
+    except OSError as err:
+        return f"cannot stat file: {path} ({err})"
+    if not path.is_file():
+        return f"not a file: {path}"
+    if size == 0:
+        return f"zero-byte file: {path}"
+    if image:
+        try:
+            with Image.open(path) as img:
+                img.size  # noqa: B018 - the header is parsed on open; size proves it
+        except Exception as err:  # PIL raises many types for bad headers
+            return f"not a readable image: {path} ({type(err).__name__}: {err})"
+    return None
+
+
+def check_media(root: Path, sample: Sample) -> str | None:
+    """Check that a sample's local media files are usable.
+
+    Args:
+        root: The folder relative media paths resolve against.
+        sample: The sample to check.
+
+    Returns:
+        ``None`` when every local file exists, is non-empty and (images) has a readable
+        header; otherwise a reason naming the field and file, e.g.
+        ``"images[1]: file not found: /abs/path.jpg"``.
+    """
+    found = MediaChecker(root).problem(sample)
+    return None if found is None else found[0]
+
+
+def guess_suffix(data: bytes, hint: str | None = None) -> str:
+    """File suffix for embedded media bytes: PIL's format for images, else ``hint``'s suffix.
+
+    Args:
+        data: The file content.
+        hint: A file name that came with the bytes (e.g. the ``path`` of a datasets
+            ``Image`` value), used when the bytes are not an image PIL knows.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            fmt = img.format or ""
+        if fmt:
+            return _PIL_SUFFIX.get(fmt, "." + fmt.lower())
+    except Exception:  # not an image PIL can identify
+        pass
+    suffix = Path(hint).suffix.lower() if hint else ""
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".bin"
+
+
+def extract_bytes(data: bytes, media_dir: Path, hint: str | None = None) -> str:
+    """Write embedded media bytes to a content-addressed file and return its absolute path.
+
+    The file is ``<media_dir>/<sha1 of the bytes><suffix>``; it is written once (atomically,
+    so concurrent readers never see a partial file) and reused afterwards.
+
+    Args:
+        data: The file content.
+        media_dir: The folder for extracted files (created when missing).
+        hint: A file name that came with the bytes (see :func:`guess_suffix`).
+    """
+    digest = hashlib.sha1(data).hexdigest()
+    target = Path(os.path.abspath(media_dir)) / f"{digest}{guess_suffix(data, hint)}"
+    if not target.exists():
+        media_dir.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    return str(target)

@@ -1,0 +1,32 @@
+"""Text length filter (Data-Juicer ``text_length_filter`` semantics)."""
+
+from __future__ import annotations
+
+import sys
+
+from pydantic import Field
+
+from mmcurate.ops.base import Filter, Params, range_reason
+from mmcurate.ops.registry import register
+from mmcurate.sample import Sample, StatValue
+
+
+@register("text_length_filter")
+class TextLengthFilter(Filter):
+    """Keep samples whose text length (characters, all turns) is within [min_len, max_len]."""
+
+    class Params(Params):
+        min_len: int = Field(10, ge=0, description="Minimum number of characters (inclusive).")
+        max_len: int = Field(sys.maxsize, ge=0, description="Maximum number of characters.")
+
+    stats = {"text_len": int}
+
+    def compute_stats(self, sample: Sample) -> dict[str, StatValue]:
+        return {"text_len": len(sample.text())}
+
+    def drop_reason(self, stats: dict[str, StatValue]) -> str | None:
+        p = self.params
+        assert isinstance(p, TextLengthFilter.Params)
+        return range_reason(
+            "text_len", int(stats["text_len"]), p.min_len, p.max_len, "min_len", "max_len"
+        )

@@ -1,0 +1,1 @@
+"""Built-in recipes (``curate run NAME``)."""

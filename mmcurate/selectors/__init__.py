@@ -1,0 +1,1 @@
+"""Budgeted selectors (whole dataset -> subset)."""
