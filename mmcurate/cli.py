@@ -36,6 +36,12 @@ recipes_app = typer.Typer(help="Inspect built-in recipes.", no_args_is_help=True
 app.add_typer(ops_app, name="ops")
 app.add_typer(recipes_app, name="recipes")
 
+# Model commands live in mmcurate.models.cli (cheap to import: no torch/vllm at import time).
+from mmcurate.models.cli import models_app, serve  # noqa: E402
+
+app.add_typer(models_app, name="models")
+app.command("serve")(serve)
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -54,7 +60,9 @@ def run(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue from the last checkpoint in the work dir.")
     ] = False,
-    np_: Annotated[int | None, typer.Option("--np", help="Worker processes (overrides np).")] = None,
+    np_: Annotated[
+        int | None, typer.Option("--np", help="Worker processes (overrides np).")
+    ] = None,
     work_dir: Annotated[
         Path | None, typer.Option(help="Run directory (checkpoints, traces, errors, summary).")
     ] = None,

@@ -209,6 +209,12 @@ def declared_scores(feats: datasets.Features) -> list[str]:
     return list(feats["scores"].keys())
 
 
+def _py_stat_type(value: Any) -> Any:
+    if isinstance(value, list):
+        return list[type(value[0]) if value else float]  # type: ignore[misc]
+    return type(value)
+
+
 def to_dataset(samples: Iterable[Sample]) -> datasets.Dataset:
     """Build a canonical ``datasets.Dataset`` from samples (small data and tests)."""
     rows = [s.to_row() for s in samples]
@@ -216,6 +222,6 @@ def to_dataset(samples: Iterable[Sample]) -> datasets.Dataset:
     score_keys: set[str] = set()
     for r in rows:
         for k, v in r["stats"].items():
-            stat_types.setdefault(k, list[type(v[0])] if v and isinstance(v, list) else type(v))
+            stat_types.setdefault(k, _py_stat_type(v))
         score_keys.update(r["scores"])
     return datasets.Dataset.from_list(rows, features=features(stat_types, score_keys))

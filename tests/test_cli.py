@@ -32,10 +32,14 @@ def test_ops_list_and_show():
 
 def test_unknown_op_fails_before_work_starts(tmp_path):
     pool = make_pool(tmp_path / "d", n=3)
-    r = write_recipe(tmp_path / "r.yaml", {
-        "dataset_path": str(pool), "export_path": str(tmp_path / "o.jsonl"),
-        "process": [{"text_length_filter": {"min_len": 1}}, {"image_shap_filter": None}],
-    })
+    r = write_recipe(
+        tmp_path / "r.yaml",
+        {
+            "dataset_path": str(pool),
+            "export_path": str(tmp_path / "o.jsonl"),
+            "process": [{"text_length_filter": {"min_len": 1}}, {"image_shap_filter": None}],
+        },
+    )
     out = curate("run", str(r))
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
@@ -45,20 +49,28 @@ def test_unknown_op_fails_before_work_starts(tmp_path):
 
 def test_misspelled_param_fails_with_choices(tmp_path):
     pool = make_pool(tmp_path / "d", n=3)
-    r = write_recipe(tmp_path / "r.yaml", {
-        "dataset_path": str(pool), "export_path": str(tmp_path / "o.jsonl"),
-        "process": [{"text_length_filter": {"min_lne": 1}}],
-    })
+    r = write_recipe(
+        tmp_path / "r.yaml",
+        {
+            "dataset_path": str(pool),
+            "export_path": str(tmp_path / "o.jsonl"),
+            "process": [{"text_length_filter": {"min_lne": 1}}],
+        },
+    )
     out = curate("run", str(r))
     assert out.returncode == 2 and "min_lne" in out.stderr and "min_len, max_len" in out.stderr
 
 
 def test_run_with_set_overrides_and_resume(tmp_path):
     pool = make_pool(tmp_path / "d", n=20)
-    r = write_recipe(tmp_path / "r.yaml", {
-        "dataset_path": str(pool), "export_path": str(tmp_path / "o.jsonl"),
-        "process": [{"image_shape_filter": {"min_width": 100}}],
-    })
+    r = write_recipe(
+        tmp_path / "r.yaml",
+        {
+            "dataset_path": str(pool),
+            "export_path": str(tmp_path / "o.jsonl"),
+            "process": [{"image_shape_filter": {"min_width": 100}}],
+        },
+    )
     out = curate("run", str(r), "--set", "image_shape_filter.min_width=250", "-q")
     assert out.returncode == 0, out.stderr
     assert "balanced" in out.stdout
@@ -68,8 +80,12 @@ def test_run_with_set_overrides_and_resume(tmp_path):
 
 
 def test_missing_dataset_is_a_clear_error(tmp_path):
-    r = write_recipe(tmp_path / "r.yaml", {
-        "dataset_path": str(tmp_path / "nope.jsonl"), "export_path": str(tmp_path / "o.jsonl"),
-    })
+    r = write_recipe(
+        tmp_path / "r.yaml",
+        {
+            "dataset_path": str(tmp_path / "nope.jsonl"),
+            "export_path": str(tmp_path / "o.jsonl"),
+        },
+    )
     out = curate("run", str(r))
     assert out.returncode == 2 and "dataset_path not found" in out.stderr

@@ -16,7 +16,10 @@ def make(**kw):
     base = dict(
         id="a",
         images=["x.png"],
-        messages=[Message(role="user", content="<image>\nHi"), Message(role="assistant", content="Yo")],
+        messages=[
+            Message(role="user", content="<image>\nHi"),
+            Message(role="assistant", content="Yo"),
+        ],
         meta={"source": "t", "nested": {"k": [1, 2]}, "ü": "ñ"},
         stats={"f.len": 3, "f.w": [1, 2]},
         scores={"stem_knowledge": 4.0},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -20,6 +21,7 @@ from mmcurate.demodata import conversations as cv
 from mmcurate.demodata.items import (
     COMPARATIVE,
     DATA,
+    ICL,
     LANGUAGE,
     LOGIC,
     OCR,
@@ -31,7 +33,7 @@ from mmcurate.demodata.items import (
     number_word,
 )
 
-_RC = {
+_RC: dict[Any, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 10,
     "axes.titlesize": 13,
@@ -83,7 +85,8 @@ def _figure(rng: random.Random) -> tuple[Figure, FigureCanvasAgg]:
 
 
 def _render(fig: Figure, canvas: FigureCanvasAgg) -> Image.Image:
-    fig.tight_layout()
+    # Fixed margins: tight_layout would cost as much as drawing the figure.
+    fig.subplots_adjust(left=0.13, right=0.97, top=0.9, bottom=0.13)
     canvas.draw()
     rgba = np.asarray(canvas.buffer_rgba())
     return Image.fromarray(rgba[..., :3].copy())
@@ -95,11 +98,24 @@ def _num(x: float) -> str:
     return text if text != "-0" else "0"
 
 
-def _common(title: str, kind: str) -> list[Turn]:
-    return [
+def _common(
+    title: str, kind: str, label: str | None = None, value: str | None = None
+) -> list[Turn]:
+    turns = [
         cv.transcription("What is the title of the chart?", title, (OCR, DATA)),
         cv.short_answer("What type of chart is this?", f"{kind} chart", (DATA,)),
     ]
+    if label is not None and value is not None:
+        turns.append(
+            cv.short_answer(
+                'Examples of a compact answer format: "North had 12 rentals" -> North=12; '
+                '"Solar made 30 GWh" -> Solar=30. Using the same format, report the value '
+                f"shown for {label}.",
+                f"{label}={value}",
+                (ICL, DATA),
+            )
+        )
+    return turns
 
 
 def bar(rng: random.Random) -> Item:
@@ -124,12 +140,20 @@ def bar(rng: random.Random) -> Item:
     pairs = dict(zip(labels, values, strict=True))
     listing = join_words([f"{k} {v}" for k, v in pairs.items()])
     turns = [
-        *_common(title, "bar"),
+        *_common(title, "bar", labels[i], str(values[i])),
         cv.short_answer(f"What is the value for {labels[i]}?", str(values[i]), (DATA,)),
         cv.multi_choice(
-            rng, "Which category has the highest value?", labels[hi], [x for x in labels if x != labels[hi]], (DATA, COMPARATIVE)
+            rng,
+            "Which category has the highest value?",
+            labels[hi],
+            [x for x in labels if x != labels[hi]],
+            (DATA, COMPARATIVE),
         ),
-        cv.yes_no(f"Is the value for {labels[i]} greater than the value for {labels[j]}?", values[i] > values[j], (DATA, COMPARATIVE)),
+        cv.yes_no(
+            f"Is the value for {labels[i]} greater than the value for {labels[j]}?",
+            values[i] > values[j],
+            (DATA, COMPARATIVE),
+        ),
         cv.chain_of_thought(
             "What is the difference between the highest and the lowest value?",
             (
@@ -157,22 +181,25 @@ def bar(rng: random.Random) -> Item:
         ),
         cv.comparison(
             f"Compare {labels[i]} and {labels[j]}.",
-            f"{labels[i]} has {values[i]} {topic.unit} and {labels[j]} has {values[j]} {topic.unit}, "
-            f"so {labels[i] if values[i] > values[j] else labels[j]} is higher by {abs(values[i] - values[j])}.",
+            f"{labels[i]} has {values[i]} {topic.unit} and {labels[j]} has {values[j]} "
+            f"{topic.unit}, so {labels[i] if values[i] > values[j] else labels[j]} is higher by "
+            f"{abs(values[i] - values[j])}.",
             (COMPARATIVE, DATA),
         ),
         cv.short_answer("How many bars are in the chart?", str(len(values)), (DATA,)),
         cv.description(
             "Briefly describe the chart.",
-            f"A bar chart titled \"{title}\" with {number_word(len(values))} bars; {labels[hi]} is the "
+            f'A bar chart titled "{title}" with {number_word(len(values))} bars; '
+            f"{labels[hi]} is the "
             f"highest ({values[hi]}) and {labels[lo]} the lowest ({values[lo]}).",
             (DATA, LANGUAGE),
             False,
         ),
         cv.description(
             "Describe the chart in detail.",
-            f"This bar chart, titled \"{title}\", shows {topic.unit} for {number_word(len(values))} "
-            f"categories. The values are: {listing}. {labels[hi]} is the highest and {labels[lo]} the "
+            f'This bar chart, titled "{title}", shows {topic.unit} for {number_word(len(values))} '
+            f"categories. The values are: {listing}. {labels[hi]} is the highest and "
+            f"{labels[lo]} the "
             f"lowest, a gap of {values[hi] - values[lo]}; the average is {_num(mean)}.",
             (DATA, LANGUAGE),
             True,
@@ -207,15 +234,28 @@ def line(rng: random.Random) -> Item:
     top = values.index(max(values))
     k = rises.index(max(rises))
     i, j = sorted(rng.sample(range(len(xs)), 2))
-    trend = "increased" if values[-1] > values[0] else "decreased" if values[-1] < values[0] else "ended level"
+    trend = (
+        "increased"
+        if values[-1] > values[0]
+        else "decreased"
+        if values[-1] < values[0]
+        else "ended level"
+    )
     turns = [
-        *_common(title, "line"),
+        *_common(title, "line", xs[i], str(values[i])),
         cv.short_answer("In which period was the value highest?", xs[top], (DATA,)),
         cv.short_answer(f"What is the value in {xs[i]}?", str(values[i]), (DATA,)),
-        cv.yes_no(f"Did the value increase from {xs[i]} to {xs[j]}?", values[j] > values[i], (DATA, COMPARATIVE)),
+        cv.yes_no(
+            f"Did the value increase from {xs[i]} to {xs[j]}?",
+            values[j] > values[i],
+            (DATA, COMPARATIVE),
+        ),
         cv.chain_of_thought(
             "Between which two consecutive periods did the value rise the most?",
-            tuple(f"{xs[n]} to {xs[n + 1]}: {values[n + 1] - values[n]:+d}." for n in range(len(rises)))
+            tuple(
+                f"{xs[n]} to {xs[n + 1]}: {values[n + 1] - values[n]:+d}."
+                for n in range(len(rises))
+            )
             + (f"The largest rise is {max(rises)}, from {xs[k]} to {xs[k + 1]}.",),
             f"From {xs[k]} to {xs[k + 1]}",
             (DATA, LOGIC),
@@ -237,14 +277,14 @@ def line(rng: random.Random) -> Item:
         ),
         cv.description(
             "Briefly describe the chart.",
-            f"A line chart titled \"{title}\" from {xs[0]} to {xs[-1]}; the value {trend} from "
+            f'A line chart titled "{title}" from {xs[0]} to {xs[-1]}; the value {trend} from '
             f"{values[0]} to {values[-1]} and peaked at {values[top]} in {xs[top]}.",
             (DATA, LANGUAGE),
             False,
         ),
         cv.description(
             "Describe the chart in detail.",
-            f"This line chart, titled \"{title}\", tracks {topic.unit} over {number_word(len(xs))} "
+            f'This line chart, titled "{title}", tracks {topic.unit} over {number_word(len(xs))} '
             f"periods. The values are "
             + join_words([f"{v} in {x}" for x, v in zip(xs, values, strict=True)])
             + f". Overall the value {trend}, with its peak of {values[top]} in {xs[top]} and its "
@@ -258,10 +298,11 @@ def line(rng: random.Random) -> Item:
 
 
 def _shares(rng: random.Random, k: int) -> list[int]:
+    """``k`` percentages, multiples of 5, each at least 10, summing to 100, unique maximum."""
     while True:
         cuts = sorted(rng.sample(range(1, 20), k - 1))
         parts = [(b - a) * 5 for a, b in zip([0, *cuts], [*cuts, 20], strict=True)]
-        if parts.count(max(parts)) == 1:
+        if min(parts) >= 10 and parts.count(max(parts)) == 1:
             return parts
 
 
@@ -274,7 +315,13 @@ def pie(rng: random.Random) -> Item:
     with matplotlib.rc_context(_RC):
         fig, canvas = _figure(rng)
         ax = fig.add_subplot()
-        ax.pie(shares, labels=labels, autopct=lambda p: f"{round(p)}%", colors=COLORS[: len(labels)], startangle=90)
+        ax.pie(
+            shares,
+            labels=labels,
+            autopct=lambda p: f"{round(p)}%",
+            colors=COLORS[: len(labels)],
+            startangle=90,
+        )
         ax.set_title(title)
         ax.axis("equal")
         img = _render(fig, canvas)
@@ -282,10 +329,20 @@ def pie(rng: random.Random) -> Item:
     i, j = rng.sample(range(len(labels)), 2)
     pairs = {k: v for k, v in zip(labels, shares, strict=True)}
     turns = [
-        *_common(title, "pie"),
-        cv.multi_choice(rng, "Which slice is the largest?", labels[hi], [x for x in labels if x != labels[hi]], (DATA, COMPARATIVE)),
+        *_common(title, "pie", labels[i], f"{shares[i]}%"),
+        cv.multi_choice(
+            rng,
+            "Which slice is the largest?",
+            labels[hi],
+            [x for x in labels if x != labels[hi]],
+            (DATA, COMPARATIVE),
+        ),
         cv.short_answer(f"What percentage is {labels[i]}?", f"{shares[i]}%", (DATA,)),
-        cv.yes_no(f"Does {labels[i]} make up more than a quarter of the total?", shares[i] > 25, (DATA, STEM)),
+        cv.yes_no(
+            f"Does {labels[i]} make up more than a quarter of the total?",
+            shares[i] > 25,
+            (DATA, STEM),
+        ),
         cv.chain_of_thought(
             f"What is the combined share of {labels[i]} and {labels[j]}?",
             (
@@ -305,7 +362,8 @@ def pie(rng: random.Random) -> Item:
             f"Compare the shares of {labels[i]} and {labels[j]}.",
             f"{labels[i]} accounts for {shares[i]}% and {labels[j]} for {shares[j]}%, so "
             + (
-                f"{labels[i] if shares[i] > shares[j] else labels[j]} is larger by {abs(shares[i] - shares[j])} points."
+                f"{labels[i] if shares[i] > shares[j] else labels[j]} is larger by "
+                f"{abs(shares[i] - shares[j])} points."
                 if shares[i] != shares[j]
                 else "they are equal."
             ),
@@ -313,7 +371,8 @@ def pie(rng: random.Random) -> Item:
         ),
         cv.description(
             "Briefly describe the chart.",
-            f"A pie chart titled \"{title}\" with {number_word(len(labels))} slices; {labels[hi]} is the "
+            f'A pie chart titled "{title}" with {number_word(len(labels))} slices; '
+            f"{labels[hi]} is the "
             f"largest at {shares[hi]}%.",
             (DATA, LANGUAGE),
             False,
@@ -349,15 +408,25 @@ def scatter(rng: random.Random) -> Item:
     turns = [
         *_common(title, "scatter"),
         cv.short_answer("How many points are plotted?", str(n), (DATA,)),
-        cv.yes_no(f"Do higher values of {xn} go with higher values of {yn}?", positive, (DATA, STEM)),
+        cv.yes_no(
+            f"Do higher values of {xn} go with higher values of {yn}?", positive, (DATA, STEM)
+        ),
         cv.multi_choice(
             rng,
             "What relationship does the scatter plot show?",
             f"A {kind} correlation",
-            [f"A {'negative' if positive else 'positive'} correlation", "No relationship", "A U-shaped relationship"],
+            [
+                f"A {'negative' if positive else 'positive'} correlation",
+                "No relationship",
+                "A U-shaped relationship",
+            ],
             (DATA, STEM),
         ),
-        cv.specified("Describe the trend in the plot in exactly three words.", f"{kind} linear trend", (DATA, LANGUAGE)),
+        cv.specified(
+            "Describe the trend in the plot in exactly three words.",
+            f"{kind} linear trend",
+            (DATA, LANGUAGE),
+        ),
         cv.chain_of_thought(
             "Is the correlation in this plot positive or negative?",
             (
@@ -369,7 +438,7 @@ def scatter(rng: random.Random) -> Item:
         ),
         cv.description(
             "Briefly describe the chart.",
-            f"A scatter plot titled \"{title}\" with {number_word(n)} points showing a {kind} "
+            f'A scatter plot titled "{title}" with {number_word(n)} points showing a {kind} '
             f"relationship between {xn} and {yn}.",
             (DATA, LANGUAGE),
             False,

@@ -48,7 +48,7 @@ def transcription(question: str, text: str, caps: Caps, multiline: bool = False)
     output format (one output line per text line), so it is a specified-style turn.
     """
     style = SPECIFIED if multiline else SHORT_PHRASE
-    return Turn(question, text, (style,), tuple(caps), ocr=True)
+    return Turn(question, text, (style,), tuple(caps), ocr=True, transcription=True)
 
 
 def yes_no(question: str, truth: bool, caps: Caps, ocr: bool = False) -> Turn:

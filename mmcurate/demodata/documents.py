@@ -32,7 +32,7 @@ from mmcurate.demodata.items import (
     join_words,
     number_word,
 )
-from mmcurate.demodata.render_text import Font, draw_centered, font, ink_box, line_height, wrap
+from mmcurate.demodata.render_text import draw_centered, font, ink_box, line_height, wrap
 
 INK = (25, 25, 30)
 PAPERS = ((255, 255, 255), (250, 248, 240), (244, 246, 250))
@@ -284,7 +284,7 @@ def _finish(img: Image.Image, bottom: int) -> Image.Image:
     return img.crop((0, 0, img.width, min(img.height, max(bottom, 200))))
 
 
-def _doc_turns_common(title: str, lines: list[str]) -> list[Turn]:
+def _transcription_turns(title: str, lines: list[str]) -> list[Turn]:
     full = "\n".join([title, *lines])
     return [
         cv.transcription("What is the title of this document?", title, (OCR,)),
@@ -315,7 +315,7 @@ def paragraph(rng: random.Random) -> Item:
         y += step
     img = _finish(img, y + margin)
     size = img.size
-    truth = {
+    truth: dict[str, Any] = {
         "title": p.title,
         "lines": lines,
         "text": "\n".join([p.title, *lines]),
@@ -327,7 +327,7 @@ def paragraph(rng: random.Random) -> Item:
     yq, yv = p.check
     caps = (OCR, p.capability)
     turns = [
-        *_doc_turns_common(p.title, lines),
+        *_transcription_turns(p.title, lines),
         cv.transcription("Transcribe the first line of the body text exactly.", lines[0], (OCR,)),
         cv.short_answer(q, a, caps, ocr=True),
         cv.multi_choice(rng, cq, correct, wrong, caps, ocr=True),
@@ -381,7 +381,6 @@ def form(rng: random.Random) -> Item:
     y += 60
     value_color = (20, 40, 140)
     boxes = []
-    size_hint = (width, 0)
     for label, value in fields.items():
         draw.text((margin, y), f"{label}:", font=label_font, fill=(90, 90, 90))
         vx = margin + 170
@@ -398,12 +397,11 @@ def form(rng: random.Random) -> Item:
         draw.text((margin + 30, y), name, font=label_font, fill=INK)
         y += 34
     img = _finish(img, y + 24)
-    size_hint = img.size
-    truth = {
+    truth: dict[str, Any] = {
         "title": title,
         "fields": fields,
         "checkboxes": checks,
-        "boxes": [box_entry(f"the {label} value", b, size_hint) for label, b in boxes],
+        "boxes": [box_entry(f"the {label} value", b, img.size) for label, b in boxes],
     }
     label = rng.choice(list(fields))
     box = truth["boxes"][list(fields).index(label)]["bbox_norm"]
@@ -507,7 +505,7 @@ def receipt(rng: random.Random) -> Item:
         max(total_box[3], amount_box[3]),
     )
     items = [{"name": n, "price": _money(c)} for n, c in zip(names, prices, strict=True)]
-    truth = {
+    truth: dict[str, Any] = {
         "store": store,
         "date": date,
         "items": items,
@@ -661,8 +659,103 @@ def table(rng: random.Random) -> Item:
     return Item("document", "table", [Picture(img)], truth=truth, turns=turns)
 
 
+#: (year, event) pairs for timelines; well-established dates.
+EVENTS: tuple[tuple[int, str], ...] = (
+    (1066, "Battle of Hastings"),
+    (1215, "Magna Carta is sealed"),
+    (1453, "Fall of Constantinople"),
+    (1492, "Columbus reaches the Americas"),
+    (1687, "Newton publishes the Principia"),
+    (1789, "French Revolution begins"),
+    (1815, "Battle of Waterloo"),
+    (1869, "Suez Canal opens"),
+    (1876, "Bell patents the telephone"),
+    (1903, "First powered flight by the Wright brothers"),
+    (1914, "World War I begins"),
+    (1945, "World War II ends"),
+    (1969, "Apollo 11 lands on the Moon"),
+    (1989, "Fall of the Berlin Wall"),
+)
+
+
+def timeline(rng: random.Random) -> Item:
+    """A dated list of historical events (humanities), oldest first."""
+    events = sorted(rng.sample(EVENTS, rng.randint(4, 6)))
+    title = rng.choice(("Timeline of world history", "Key dates in history", "History timeline"))
+    width = rng.choice((600, 680))
+    img, draw = _paper(rng, width, 600)
+    title_font, year_font, text_font = font(24, "bold"), font(19, "bold"), font(18)
+    margin = 36
+    draw.text((margin, 28), title, font=title_font, fill=INK)
+    y = 84
+    lines = []
+    for year, event in events:
+        draw.ellipse((margin, y + 7, margin + 8, y + 15), fill=(150, 40, 40))
+        draw.text((margin + 20, y), str(year), font=year_font, fill=(150, 40, 40))
+        draw.text((margin + 90, y), event, font=text_font, fill=INK)
+        lines.append(f"{year} {event}")
+        y += 40
+    img = _finish(img, y + 20)
+    truth = {"title": title, "events": [[yr, ev] for yr, ev in events], "lines": lines}
+    (y1, e1), (y2, e2) = sorted(rng.sample(events, 2))
+    pick_year, pick_event = rng.choice(events)
+    shuffled = [e for _, e in rng.sample(events, len(events))]
+    caps = (HUMANITIES, OCR)
+    turns = [
+        cv.transcription("What is the title of this document?", title, (OCR,)),
+        cv.short_answer(
+            f"According to the timeline, in which year did this happen: {pick_event}?",
+            str(pick_year),
+            caps,
+            True,
+        ),
+        cv.multi_choice(
+            rng,
+            "Which of these events came first?",
+            e1,
+            [e for e in shuffled if e != e1],
+            caps,
+            True,
+        ),
+        cv.chain_of_thought(
+            f'How many years passed between "{e1}" and "{e2}"?',
+            (
+                f'The timeline dates "{e1}" to {y1}.',
+                f'It dates "{e2}" to {y2}.',
+                f"{y2} - {y1} = {y2 - y1}.",
+            ),
+            f"{y2 - y1} years",
+            (HUMANITIES, LOGIC, OCR),
+            True,
+        ),
+        cv.yes_no(f'Does the timeline place "{e2}" before "{e1}"?', False, (HUMANITIES, OCR), True),
+        cv.specified(
+            "List the events as a JSON object mapping each year (as a string) to its event.",
+            cv.as_json({str(yr): ev for yr, ev in events}),
+            (OCR, LANGUAGE, HUMANITIES),
+            True,
+        ),
+        cv.transcription(
+            "Transcribe the timeline entries exactly, one per line, as year then event.",
+            "\n".join(lines),
+            (OCR, HUMANITIES),
+            multiline=True,
+        ),
+        cv.description(
+            "Briefly describe this document.",
+            f'A timeline titled "{title}" listing {number_word(len(events))} historical events '
+            f"from {events[0][0]} ({events[0][1]}) to {events[-1][0]} ({events[-1][1]}).",
+            (HUMANITIES, OCR, LANGUAGE),
+            False,
+            True,
+        ),
+    ]
+    return Item("document", "timeline", [Picture(img)], truth=truth, turns=turns)
+
+
 BUILDERS: dict[str, Callable[[random.Random], Item]] = {
     "paragraph": paragraph,
+    "timeline": timeline,
     "form": form,
     "receipt": receipt,
     "table": table,

@@ -82,6 +82,7 @@ class Turn:
         ocr: Whether reading text in the media is essential to answer.
         pixel_exact: Whether the answer depends on exact pixel positions (boxes), so the
             turn is not reused on a perturbed copy of the image.
+        transcription: Whether the answer is rendered text, verbatim (OCR transcription).
     """
 
     question: str
@@ -90,6 +91,7 @@ class Turn:
     capabilities: tuple[str, ...]
     ocr: bool = False
     pixel_exact: bool = False
+    transcription: bool = False
 
     def __post_init__(self) -> None:
         for s in self.styles:
@@ -181,10 +183,29 @@ def box_entry(
 
 def number_word(n: int) -> str:
     """English word for small counts (0-20), digits beyond."""
-    words = (
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
-        "fourteen fifteen sixteen seventeen eighteen nineteen twenty"
-    ).split()
+    words = [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+    ]
     return words[n] if 0 <= n < len(words) else str(n)
 
 

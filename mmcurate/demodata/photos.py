@@ -70,8 +70,14 @@ PHOTOS: tuple[PhotoFacts, ...] = (
         "American flag.",
         "A white helmet rests beside her and a model of the Space Shuttle stands in the "
         "background.",
-        (("What colour is the spacesuit?", "Orange"), ("Which country's flag is in the background?", "The United States")),
-        (("Is the person wearing a spacesuit?", True), ("Is the person wearing the helmet on her head?", False)),
+        (
+            ("What colour is the spacesuit?", "Orange"),
+            ("Which country's flag is in the background?", "The United States"),
+        ),
+        (
+            ("Is the person wearing a spacesuit?", True),
+            ("Is the person wearing the helmet on her head?", False),
+        ),
         (
             Knowledge(
                 "This is NASA astronaut Eileen Collins. What was historic about her 1995 "
@@ -111,7 +117,10 @@ PHOTOS: tuple[PhotoFacts, ...] = (
         "a cat",
         "A close-up of a tabby cat's face with yellow-green eyes.",
         "The cat's fur is striped in brown and orange tones, and it looks straight at the camera.",
-        (("What colour are the cat's eyes?", "Yellow-green"), ("What pattern does the cat's coat have?", "Tabby stripes")),
+        (
+            ("What colour are the cat's eyes?", "Yellow-green"),
+            ("What pattern does the cat's coat have?", "Tabby stripes"),
+        ),
         (("Is this animal a dog?", False), ("Are the cat's eyes open?", True)),
         (
             Knowledge(
@@ -123,7 +132,11 @@ PHOTOS: tuple[PhotoFacts, ...] = (
                     "Cats' pupils contract when there is a lot of light.",
                 ),
             ),
-            Knowledge("What kind of animal is this, including its coat type?", "A tabby cat", (FINE_GRAINED,)),
+            Knowledge(
+                "What kind of animal is this, including its coat type?",
+                "A tabby cat",
+                (FINE_GRAINED,),
+            ),
         ),
     ),
     PhotoFacts(
@@ -133,11 +146,15 @@ PHOTOS: tuple[PhotoFacts, ...] = (
         "A Falcon 9 rocket stands on its launch pad at dusk, surrounded by tall towers.",
         "Bright floodlights light up the pad and the sky is a deep blue.",
         (("What time of day does the photo show?", "Dusk"),),
-        (("Are there tall towers around the rocket?", True), ("Is the rocket flying in the sky?", False)),
+        (
+            ("Are there tall towers around the rocket?", True),
+            ("Is the rocket flying in the sky?", False),
+        ),
         (
             Knowledge(
                 "Why are there tall towers around the rocket?",
-                "They are lightning towers that protect the rocket on the pad from lightning strikes.",
+                "They are lightning towers that protect the rocket on the pad from lightning "
+                "strikes.",
                 (CAUSAL, STEM),
                 (
                     "The rocket stands alone on an open launch pad.",
@@ -145,7 +162,9 @@ PHOTOS: tuple[PhotoFacts, ...] = (
                     "Taller grounded towers nearby draw lightning away from the rocket.",
                 ),
             ),
-            Knowledge("What event is this site being prepared for?", "A rocket launch", (ACTIVITY, SCENE)),
+            Knowledge(
+                "What event is this site being prepared for?", "A rocket launch", (ACTIVITY, SCENE)
+            ),
         ),
     ),
     PhotoFacts(
@@ -154,15 +173,25 @@ PHOTOS: tuple[PhotoFacts, ...] = (
         "a man with a camera on a tripod",
         "A man in a dark coat looks through a camera mounted on a tripod on a grassy field.",
         "Buildings are visible in the distance behind him.",
-        (("What is the camera mounted on?", "A tripod"), ("Is the photo in colour or black and white?", "Black and white")),
+        (
+            ("What is the camera mounted on?", "A tripod"),
+            ("Is the photo in colour or black and white?", "Black and white"),
+        ),
         (("Is the man wearing a dark coat?", True), ("Are there animals in the field?", False)),
         (
-            Knowledge("What is the man doing?", "He is looking through a camera to take a photograph.", (ACTIVITY,)),
+            Knowledge(
+                "What is the man doing?",
+                "He is looking through a camera to take a photograph.",
+                (ACTIVITY,),
+            ),
             Knowledge(
                 "Why is the camera on a tripod?",
                 "The tripod holds the camera steady so that the pictures are not blurred.",
                 (CAUSAL,),
-                ("The camera is fixed on a three-legged stand.", "A hand-held camera shakes slightly."),
+                (
+                    "The camera is fixed on a three-legged stand.",
+                    "A hand-held camera shakes slightly.",
+                ),
             ),
         ),
         gray=True,
@@ -173,7 +202,10 @@ PHOTOS: tuple[PhotoFacts, ...] = (
         "ancient coins",
         "Ancient Greek coins laid out in four rows on a dark background.",
         "There are 24 coins of slightly different sizes, each stamped with a head or a figure.",
-        (("How many coins are in the image?", "24"), ("Is the photo in colour or black and white?", "Black and white")),
+        (
+            ("How many coins are in the image?", "24"),
+            ("Is the photo in colour or black and white?", "Black and white"),
+        ),
         (("Are the coins arranged in rows?", True), ("Are any banknotes shown?", False)),
         (
             Knowledge(
@@ -197,7 +229,10 @@ PHOTOS: tuple[PhotoFacts, ...] = (
         "a red motorcycle",
         "A red motorcycle parked in a garage, with shelves and boxes behind it.",
         "The motorcycle has chrome parts, a black seat and two spoked wheels.",
-        (("What colour is the motorcycle's fuel tank?", "Red"), ("How many wheels does the vehicle have?", "Two")),
+        (
+            ("What colour is the motorcycle's fuel tank?", "Red"),
+            ("How many wheels does the vehicle have?", "Two"),
+        ),
         (("Is anyone riding the motorcycle?", False), ("Is the motorcycle indoors?", True)),
     ),
     PhotoFacts(
@@ -209,14 +244,24 @@ PHOTOS: tuple[PhotoFacts, ...] = (
         "The galaxies come in many shapes, from small red dots to larger spiral and elliptical "
         "smudges.",
         (("What colour is the background?", "Black"),),
-        (("Is this a picture of a city at night?", False), ("Does the image contain many galaxies?", True)),
         (
-            Knowledge("Which space telescope took this deep-field image?", "The Hubble Space Telescope", (STEM, FINE_GRAINED)),
+            ("Is this a picture of a city at night?", False),
+            ("Does the image contain many galaxies?", True),
+        ),
+        (
+            Knowledge(
+                "Which space telescope took this deep-field image?",
+                "The Hubble Space Telescope",
+                (STEM, FINE_GRAINED),
+            ),
             Knowledge(
                 "Why do the most distant galaxies look so small and faint?",
                 "They are so far away that little of their light reaches the telescope.",
                 (STEM, CAUSAL),
-                ("Each speck is a whole galaxy.", "Apparent size and brightness drop with distance."),
+                (
+                    "Each speck is a whole galaxy.",
+                    "Apparent size and brightness drop with distance.",
+                ),
             ),
         ),
     ),
@@ -229,14 +274,21 @@ PHOTOS: tuple[PhotoFacts, ...] = (
         "surrounding tissue.",
         (("What two colours dominate the staining?", "Brown and blue"),),
         (("Is this a microscope image?", True), ("Is this an aerial photo of a city?", False)),
-        (Knowledge("Which blue counterstain is commonly used in such tissue images?", "Hematoxylin", (STEM,)),),
+        (
+            Knowledge(
+                "Which blue counterstain is commonly used in such tissue images?",
+                "Hematoxylin",
+                (STEM,),
+            ),
+        ),
     ),
     PhotoFacts(
         "retina.jpg",
         "CC0 (Mikael Häggström)",
         "the retina of an eye",
         "A fundus photograph of a human retina: an orange-red disc with branching blood vessels.",
-        "The vessels converge on a bright spot, the optic disc, and the darker centre is the macula.",
+        "The vessels converge on a bright spot, the optic disc, and the darker centre is the "
+        "macula.",
         (("What colour is the retina in the photo?", "Orange-red"),),
         (("Are blood vessels visible?", True), ("Is this a photo of a planet?", False)),
         (
@@ -272,7 +324,10 @@ PHOTOS: tuple[PhotoFacts, ...] = (
         "a horse",
         "A black silhouette of a horse standing on a white background.",
         "The silhouette shows the horse in profile with its head raised and its tail hanging down.",
-        (("What colour is the horse?", "Black"), ("How many legs of the horse can be seen?", "Four")),
+        (
+            ("What colour is the horse?", "Black"),
+            ("How many legs of the horse can be seen?", "Four"),
+        ),
         (("Is the animal a horse?", True), ("Is there a rider on the horse?", False)),
         gray=True,
         crop=False,
@@ -290,7 +345,10 @@ PHOTOS: tuple[PhotoFacts, ...] = (
                 "Why is the image blurred?",
                 "The camera moved horizontally while the photo was being taken.",
                 (CAUSAL,),
-                ("The blur streaks run horizontally.", "The background is blurred in the same direction."),
+                (
+                    "The blur streaks run horizontally.",
+                    "The background is blurred in the same direction.",
+                ),
             ),
         ),
         gray=True,
@@ -311,7 +369,7 @@ PHOTOS: tuple[PhotoFacts, ...] = (
 @functools.cache
 def _source(file: str) -> Image.Image:
     path = Path(skimage.__file__).parent / "data" / file
-    img = Image.open(path)
+    img: Image.Image = Image.open(path)
     if img.mode in ("RGBA", "LA", "P"):
         img = img.convert("RGBA")
         base = Image.new("RGBA", img.size, (255, 255, 255, 255))
@@ -360,7 +418,11 @@ def variant(
         img = ImageEnhance.Color(img).enhance(s)
     longest = rng.choice(range(320, 672, 32))
     scale = longest / max(img.size)
-    img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    img = img.resize(
+        (max(1, round(img.width * scale)), max(1, round(img.height * scale))),
+        Image.Resampling.BILINEAR,
+        reducing_gap=2.0,
+    )
     transform = {
         "crop": list(box),
         "mirrored": flipped,
@@ -392,13 +454,22 @@ def _knowledge_turn(k: Knowledge) -> Turn:
 def single_turns(rng: random.Random, facts: PhotoFacts) -> list[Turn]:
     """All candidate turns for one photo."""
     others = [p.subject for p in PHOTOS if p.subject != facts.subject]
-    detail = f"{facts.caption} {facts.details}" + (" The photo is in black and white." if facts.gray else "")
+    detail = f"{facts.caption} {facts.details}" + (
+        " The photo is in black and white." if facts.gray else ""
+    )
     turns = [
-        cv.multi_choice(rng, "What is the main subject of this photo?", facts.subject.capitalize(), [o.capitalize() for o in rng.sample(others, 3)], (FINE_GRAINED, SCENE)),
+        cv.multi_choice(
+            rng,
+            "What is the main subject of this photo?",
+            facts.subject.capitalize(),
+            [o.capitalize() for o in rng.sample(others, 3)],
+            (FINE_GRAINED, SCENE),
+        ),
         cv.description("Briefly describe the image.", facts.caption, (SCENE, LANGUAGE), False),
         cv.description("Describe the image in detail.", detail, (LANGUAGE, SCENE), True),
         cv.specified(
-            "Answer in JSON with the keys \"subject\" (a short phrase) and \"grayscale\" (true or false).",
+            'Answer in JSON with the keys "subject" (a short phrase) and "grayscale" '
+            "(true or false).",
             cv.as_json({"subject": facts.subject, "grayscale": facts.gray}),
             (ATTRIBUTE, LANGUAGE),
         ),
@@ -413,7 +484,13 @@ def build(rng: random.Random) -> Item:
     """A variant of a random bundled photo with its fact-based turns."""
     facts = rng.choice(PHOTOS)
     img, transform = variant(facts, rng)
-    return Item("photo", facts.file.split(".")[0], [Picture(img, "jpg")], truth=_base_truth(facts, transform), turns=single_turns(rng, facts))
+    return Item(
+        "photo",
+        facts.file.split(".")[0],
+        [Picture(img, "jpg")],
+        truth=_base_truth(facts, transform),
+        turns=single_turns(rng, facts),
+    )
 
 
 def _luma(img: Image.Image) -> float:
@@ -425,14 +502,10 @@ def build_pair(rng: random.Random) -> Item:
     if rng.random() < 0.5:
         facts = rng.choice([p for p in PHOTOS if p.flip])
         mirrored = rng.random() < 0.5
-        while True:
-            b1, b2 = rng.uniform(0.7, 1.3), rng.uniform(0.7, 1.3)
-            img_a, t_a = variant(facts, rng, brightness=b1, mirror=False, crop=False)
-            img_b, t_b = variant(facts, rng, brightness=b2, mirror=mirrored, crop=False)
-            l_a, l_b = _luma(img_a), _luma(img_b)
-            if abs(l_a - l_b) > 12:
-                break
-        brighter = "first" if l_a > l_b else "second"
+        b1, b2 = (0.7, 1.3) if rng.random() < 0.5 else (1.3, 0.7)
+        img_a, t_a = variant(facts, rng, brightness=b1, mirror=False, crop=False)
+        img_b, t_b = variant(facts, rng, brightness=b2, mirror=mirrored, crop=False)
+        l_a, l_b = _luma(img_a), _luma(img_b)
         truth = {
             **_base_truth(facts, t_a),
             "transform_second": t_b,
@@ -441,13 +514,21 @@ def build_pair(rng: random.Random) -> Item:
         }
         turns = [
             cv.yes_no("Do both images show the same scene?", True, (COMPARATIVE, SCENE)),
-            cv.yes_no("Is the second image a mirror image of the first?", t_b["mirrored"], (COMPARATIVE, ATTRIBUTE)),
-            cv.comparison(
-                "Which of the two images is brighter?",
-                f"The {brighter} image is brighter; both show {facts.subject}.",
+            cv.yes_no(
+                "Is the second image a mirror image of the first?",
+                t_b["mirrored"],
                 (COMPARATIVE, ATTRIBUTE),
             ),
         ]
+        if abs(l_a - l_b) > 8:  # only ask when the difference is plain to see
+            brighter = "first" if l_a > l_b else "second"
+            turns.append(
+                cv.comparison(
+                    "Which of the two images is brighter?",
+                    f"The {brighter} image is brighter; both show {facts.subject}.",
+                    (COMPARATIVE, ATTRIBUTE),
+                )
+            )
     else:
         fa, fb = rng.sample(PHOTOS, 2)
         img_a, t_a = variant(fa, rng)
@@ -459,11 +540,18 @@ def build_pair(rng: random.Random) -> Item:
         }
         turns = [
             cv.yes_no("Do both images show the same subject?", False, (COMPARATIVE, SCENE)),
-            cv.short_answer(f"Which image shows {fb.subject}, the first or the second?", "The second", (COMPARATIVE, FINE_GRAINED)),
+            cv.short_answer(
+                f"Which image shows {fb.subject}, the first or the second?",
+                "The second",
+                (COMPARATIVE, FINE_GRAINED),
+            ),
             cv.comparison(
                 "Describe the differences between the two images.",
-                f"The first image shows {fa.subject}: {fa.caption} The second image shows {fb.subject}: {fb.caption}",
+                f"The first image shows {fa.subject}: {fa.caption} "
+                f"The second image shows {fb.subject}: {fb.caption}",
                 (COMPARATIVE, SCENE, LANGUAGE),
             ),
         ]
-    return Item("photo", "pair", [Picture(img_a, "jpg"), Picture(img_b, "jpg")], truth=truth, turns=turns)
+    return Item(
+        "photo", "pair", [Picture(img_a, "jpg"), Picture(img_b, "jpg")], truth=truth, turns=turns
+    )

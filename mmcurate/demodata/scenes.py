@@ -69,7 +69,12 @@ class Shape:
 
     def draw(self, draw: ImageDraw.ImageDraw) -> None:
         """Draw the shape in its exact palette colour (no anti-aliasing)."""
-        x1, y1, x2, y2 = self.cx - self.s, self.cy - self.s, self.cx + self.s - 1, self.cy + self.s - 1
+        x1, y1, x2, y2 = (
+            self.cx - self.s,
+            self.cy - self.s,
+            self.cx + self.s - 1,
+            self.cy + self.s - 1,
+        )
         fill = PALETTE[self.color]
         if self.shape == "circle":
             draw.ellipse((x1, y1, x2, y2), fill=fill)
@@ -103,7 +108,13 @@ def _place(
     lo, hi = 16, max(20, min(size) // 7)
     for _ in range(200):
         s = half if half is not None else rng.randint(lo, hi)
-        cand = Shape(shape, color, rng.randint(s + 4, size[0] - s - 4), rng.randint(s + 4, size[1] - s - 4), s)
+        cand = Shape(
+            shape,
+            color,
+            rng.randint(s + 4, size[0] - s - 4),
+            rng.randint(s + 4, size[1] - s - 4),
+            s,
+        )
         if _free(cand, others, size):
             return cand
     return None
@@ -119,7 +130,9 @@ def _layout(rng: random.Random, size: tuple[int, int], n: int) -> list[Shape]:
     return shapes
 
 
-def render(shapes: list[Shape], size: tuple[int, int], background: str) -> tuple[Image.Image, list[dict[str, Any]]]:
+def render(
+    shapes: list[Shape], size: tuple[int, int], background: str
+) -> tuple[Image.Image, list[dict[str, Any]]]:
     """Draw ``shapes`` and measure each one's box, centre and area from the pixels.
 
     Returns:
@@ -133,9 +146,15 @@ def render(shapes: list[Shape], size: tuple[int, int], background: str) -> tuple
     arr = np.asarray(img)
     records = []
     for sh in shapes:
-        mask = np.all(arr == PALETTE[sh.color], axis=-1)
+        ex1, ey1, ex2, ey2 = sh.extent()  # shapes do not overlap: measure inside the extent
+        mask = np.all(arr[ey1:ey2, ex1:ex2] == PALETTE[sh.color], axis=-1)
         ys, xs = np.nonzero(mask)
-        box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+        box = (
+            ex1 + int(xs.min()),
+            ey1 + int(ys.min()),
+            ex1 + int(xs.max()) + 1,
+            ey1 + int(ys.max()) + 1,
+        )
         rec = box_entry(f"the {sh.name}", box, size, PALETTE[sh.color])
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         rec.update(
@@ -179,7 +198,9 @@ def single_turns(rng: random.Random, objs: list[dict[str, Any]], bg: str) -> lis
     target = rng.choice(objs)
     shape_q = rng.choice(SHAPES)
     turns = [
-        cv.short_answer(f"How many {shape_q}s are in the image?", str(counts[shape_q]), (SCENE, ATTRIBUTE)),
+        cv.short_answer(
+            f"How many {shape_q}s are in the image?", str(counts[shape_q]), (SCENE, ATTRIBUTE)
+        ),
         cv.short_answer("How many shapes are there in total?", str(n), (SCENE,)),
         cv.multi_choice(
             rng,
@@ -191,7 +212,8 @@ def single_turns(rng: random.Random, objs: list[dict[str, Any]], bg: str) -> lis
         cv.grounding(target["label"], target["bbox_norm"], (SPATIAL,)),
         cv.description(
             "Briefly describe the image.",
-            f"{number_word(n).capitalize()} flat-coloured {_plural('shape', n)} on a {bg} background: "
+            f"{number_word(n).capitalize()} flat-coloured {_plural('shape', n)} "
+            f"on a {bg} background: "
             f"{_inventory(by_x)}.",
             (SCENE, LANGUAGE),
             False,
@@ -200,16 +222,19 @@ def single_turns(rng: random.Random, objs: list[dict[str, Any]], bg: str) -> lis
             "Describe the image in detail, including where each shape is.",
             f"The image shows {number_word(n)} {_plural('shape', n)} on a plain {bg} background. "
             + " ".join(
-                f"{article(o['color']).capitalize()} {o['color']} {o['shape']} is {_where(o['region'])}."
+                f"{article(o['color']).capitalize()} {o['color']} {o['shape']} is "
+                f"{_where(o['region'])}."
                 for o in by_x
             )
-            + f" The largest is the {max(objs, key=lambda o: o['area'])['label'][4:]} and the smallest is "
-            f"the {min(objs, key=lambda o: o['area'])['label'][4:]}. None of the shapes overlap.",
+            + f" The largest is {max(objs, key=lambda o: o['area'])['label']} and the smallest "
+            f"is {min(objs, key=lambda o: o['area'])['label']}. None of the shapes overlap.",
             (LANGUAGE, SCENE, SPATIAL),
             True,
         ),
         cv.short_answer(
-            f"If all the {shape_q}s were removed, how many shapes would remain?", str(n - counts[shape_q]), (LOGIC, SCENE)
+            f"If all the {shape_q}s were removed, how many shapes would remain?",
+            str(n - counts[shape_q]),
+            (LOGIC, SCENE),
         ),
     ]
     unique = [s for s in SHAPES if counts[s] == 1]
@@ -221,13 +246,21 @@ def single_turns(rng: random.Random, objs: list[dict[str, Any]], bg: str) -> lis
     if rng.random() < 0.5:
         probe_color, probe_shape = target["color"], target["shape"]
     present = any(o["color"] == probe_color and o["shape"] == probe_shape for o in objs)
-    turns.append(cv.yes_no(f"Is there {article(probe_color)} {probe_color} {probe_shape} in the image?", present, (ATTRIBUTE, SCENE)))
+    turns.append(
+        cv.yes_no(
+            f"Is there {article(probe_color)} {probe_color} {probe_shape} in the image?",
+            present,
+            (ATTRIBUTE, SCENE),
+        )
+    )
     if n >= 2:
         a, b = rng.sample(objs, 2)
         dx = a["center"][0] - b["center"][0]
         dy = a["center"][1] - b["center"][1]
         if abs(dx) > 20:
-            turns.append(cv.yes_no(f"Is {a['label']} to the left of {b['label']}?", dx < 0, (SPATIAL,)))
+            turns.append(
+                cv.yes_no(f"Is {a['label']} to the left of {b['label']}?", dx < 0, (SPATIAL,))
+            )
         if abs(dy) > 20:
             turns.append(cv.yes_no(f"Is {a['label']} above {b['label']}?", dy < 0, (SPATIAL,)))
         big, small = (a, b) if a["area"] > b["area"] else (b, a)
@@ -237,7 +270,8 @@ def single_turns(rng: random.Random, objs: list[dict[str, Any]], bg: str) -> lis
                     f"Compare {a['label']} and {b['label']}.",
                     f"{big['label'].capitalize()} is larger than {small['label']}. "
                     + (
-                        f"Both are {a['shape']}s, but they differ in colour ({a['color']} vs {b['color']})."
+                        f"Both are {a['shape']}s, but they differ in colour "
+                        f"({a['color']} vs {b['color']})."
                         if a["shape"] == b["shape"]
                         else f"They also differ in shape ({a['shape']} vs {b['shape']}) and colour "
                         f"({a['color']} vs {b['color']})."
@@ -262,7 +296,7 @@ def single_turns(rng: random.Random, objs: list[dict[str, Any]], bg: str) -> lis
         turns.append(
             cv.specified(
                 "List the shapes from left to right as a JSON array of objects with keys "
-                "\"shape\" and \"color\".",
+                '"shape" and "color".',
                 cv.as_json([{"shape": o["shape"], "color": o["color"]} for o in by_x]),
                 (SPATIAL, LANGUAGE),
             )
@@ -338,7 +372,9 @@ def build(rng: random.Random) -> Item:
     return Item("scene", "shapes", [Picture(img)], truth=truth, turns=single_turns(rng, objs, bg))
 
 
-def _change(rng: random.Random, shapes: list[Shape], size: tuple[int, int]) -> tuple[list[Shape], dict[str, Any]]:
+def _change(
+    rng: random.Random, shapes: list[Shape], size: tuple[int, int]
+) -> tuple[list[Shape], dict[str, Any]]:
     k = rng.randrange(len(shapes))
     old = shapes[k]
     kinds = ["recolor", "remove", "move", "add"]
@@ -348,18 +384,35 @@ def _change(rng: random.Random, shapes: list[Shape], size: tuple[int, int]) -> t
             spare = [c for c in PALETTE if c not in {s.color for s in shapes}]
             if spare:
                 new = replace(old, color=rng.choice(spare))
-                return [new if i == k else s for i, s in enumerate(shapes)], {"type": kind, "before": old.name, "after": new.name}
+                return [new if i == k else s for i, s in enumerate(shapes)], {
+                    "type": kind,
+                    "before": old.name,
+                    "after": new.name,
+                }
         elif kind == "remove" and len(shapes) >= 3:
-            return [s for i, s in enumerate(shapes) if i != k], {"type": kind, "before": old.name, "after": None}
+            return [s for i, s in enumerate(shapes) if i != k], {
+                "type": kind,
+                "before": old.name,
+                "after": None,
+            }
         elif kind == "move":
             rest = [s for i, s in enumerate(shapes) if i != k]
             for _ in range(20):
                 moved = _place(rng, old.shape, old.color, rest, size, half=old.s)
-                if moved is not None and abs(moved.cx - old.cx) + abs(moved.cy - old.cy) > 3 * old.s:
-                    return [moved if i == k else s for i, s in enumerate(shapes)], {"type": kind, "before": old.name, "after": moved.name}
+                if (
+                    moved is not None
+                    and abs(moved.cx - old.cx) + abs(moved.cy - old.cy) > 3 * old.s
+                ):
+                    return [moved if i == k else s for i, s in enumerate(shapes)], {
+                        "type": kind,
+                        "before": old.name,
+                        "after": moved.name,
+                    }
         elif kind == "add":
             spare = [c for c in PALETTE if c not in {s.color for s in shapes}]
-            added = _place(rng, rng.choice(SHAPES), rng.choice(spare), shapes, size) if spare else None
+            added = (
+                _place(rng, rng.choice(SHAPES), rng.choice(spare), shapes, size) if spare else None
+            )
             if added is not None:
                 return [*shapes, added], {"type": kind, "before": None, "after": added.name}
     raise RuntimeError("no change possible")  # unreachable: "remove" or "move" always fits
@@ -390,12 +443,19 @@ def build_pair(rng: random.Random) -> Item:
         changed = next(o for o in objs_b if o["label"] == f"the {change['after']}")
         where = "in the second image"
         diff = {
-            "recolor": f"The {change['before']} in the first image is {changed['color']} in the second image.",
-            "move": f"The {change['before']} has moved: it is {_where(changed['region'])} of the second image.",
-            "add": f"The second image has an extra {change['after']} that is not in the first image.",
+            "recolor": f"The {change['before']} in the first image is {changed['color']} "
+            "in the second image.",
+            "move": f"The {change['before']} has moved: it is {_where(changed['region'])} "
+            "of the second image.",
+            "add": f"The second image has an extra {change['after']} "
+            "that is not in the first image.",
         }[kind]
     change["description"] = diff
-    target = "the object that differs between the images" if kind != "remove" else "the object that is missing from the second image"
+    target = (
+        "the object that differs between the images"
+        if kind != "remove"
+        else "the object that is missing from the second image"
+    )
     truth = {
         "background": bg,
         "size": list(size),
@@ -405,9 +465,13 @@ def build_pair(rng: random.Random) -> Item:
         "boxes": [{**changed, "label": target}],
     }
     turns = [
-        cv.comparison("What is the difference between the two images?", diff, (COMPARATIVE, ATTRIBUTE)),
+        cv.comparison(
+            "What is the difference between the two images?", diff, (COMPARATIVE, ATTRIBUTE)
+        ),
         cv.yes_no(
-            "Do the two images contain the same number of shapes?", len(objs_a) == len(objs_b), (COMPARATIVE, SCENE)
+            "Do the two images contain the same number of shapes?",
+            len(objs_a) == len(objs_b),
+            (COMPARATIVE, SCENE),
         ),
         cv.short_answer("How many shapes are in the second image?", str(len(objs_b)), (SCENE,)),
         cv.chain_of_thought(
@@ -422,7 +486,11 @@ def build_pair(rng: random.Random) -> Item:
         ),
         cv.grounding(target, changed["bbox_norm"], (SPATIAL, COMPARATIVE), where=where),
         cv.multi_choice(
-            rng, "What kind of change was made to the second image?", CHANGE_OPTIONS[kind], list(CHANGE_OPTIONS.values()), (COMPARATIVE,)
+            rng,
+            "What kind of change was made to the second image?",
+            CHANGE_OPTIONS[kind],
+            list(CHANGE_OPTIONS.values()),
+            (COMPARATIVE,),
         ),
     ]
     return Item("scene", "pair", [Picture(img_a), Picture(img_b)], truth=truth, turns=turns)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image, ImageDraw
 
@@ -15,6 +16,7 @@ from mmcurate.demodata import conversations as cv
 from mmcurate.demodata.items import (
     ATTRIBUTE,
     CAUSAL,
+    ICL,
     LANGUAGE,
     LOGIC,
     OCR,
@@ -204,7 +206,7 @@ def build(rng: random.Random) -> Item:
     text = " ".join(spec.lines)
     noun = {"street": "sign", "shop": "shop sign", "package": "label"}[spec.setting]
     region = _region((plate[0] + plate[2]) / 2, w)
-    truth = {
+    truth: dict[str, Any] = {
         "text": text,
         "lines": list(spec.lines),
         "setting": spec.setting,
@@ -227,7 +229,8 @@ def build(rng: random.Random) -> Item:
         f"in {spec.ink} letters, in {where}."
     )
     setting_detail = {
-        "street": "It stands on a gray pole beside a road with white lane markings, under a plain sky.",
+        "street": "It stands on a gray pole beside a road with white lane markings, under a "
+        "plain sky.",
         "shop": "It hangs on the wall of a building above a dark door, between two windows.",
         "package": "It is stuck on a cardboard box that rests on a wooden surface.",
     }[spec.setting]
@@ -236,6 +239,13 @@ def build(rng: random.Random) -> Item:
         cv.grounding(f"the {noun}", truth["boxes"][0]["bbox_norm"], (SPATIAL, OCR)),
         cv.short_answer(f"What is the background colour of the {noun}?", spec.plate, (ATTRIBUTE,)),
         cv.yes_no(f'Does the {noun} say "{probe}"?', probe == text, (OCR,), True),
+        cv.short_answer(
+            'Examples of a naming scheme: a sign reading "EXIT 4" -> exit-4; a sign reading '
+            f'"MAIN ST" -> main-st. Apply the same scheme to the text on this {noun}.',
+            "-".join(words).lower(),
+            (ICL, OCR),
+            True,
+        ),
         cv.specified(
             f"Write the text on the {noun} in lowercase letters only, with no other words.",
             text.lower(),

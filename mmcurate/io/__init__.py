@@ -12,7 +12,7 @@ from mmcurate.io.detect import detect_format
 from mmcurate.io.formats import FORMATS, WRITABLE_FORMATS
 from mmcurate.io.media import check_media, resolve_media
 from mmcurate.io.reader import LoadResult, read_dataset
-from mmcurate.io.writer import iter_samples, write_dataset
+from mmcurate.io.writer import iter_rows, iter_samples, write_dataset
 
 __all__ = [
     "FORMATS",
@@ -20,6 +20,7 @@ __all__ = [
     "LoadResult",
     "check_media",
     "detect_format",
+    "iter_rows",
     "iter_samples",
     "read_dataset",
     "resolve_media",

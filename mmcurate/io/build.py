@@ -26,7 +26,8 @@ from datasets.arrow_writer import ArrowWriter
 
 from mmcurate.errors import ErrorRecord
 from mmcurate.io.media import MediaChecker
-from mmcurate.sample import COLUMNS, Sample, dump_meta, features
+from mmcurate.io.records import Row
+from mmcurate.sample import COLUMNS, dump_meta, features
 
 CHUNK_ROWS = 2000
 
@@ -42,8 +43,8 @@ _NONE: Any = type(None)
 class Shard(Protocol):
     """A part of a source that one process reads."""
 
-    def items(self) -> Iterator[Sample | ErrorRecord]:
-        """Samples, or error records for input records that could not be mapped."""
+    def items(self) -> Iterator[Row | ErrorRecord]:
+        """Canonical rows, or error records for input records that could not be mapped."""
         ...
 
 
@@ -93,18 +94,11 @@ def _settle(kind: Any) -> Any:
     return float if kind is _NONE else kind
 
 
-def _staging_row(sample: Sample) -> dict[str, Any]:
-    return {
-        "id": sample.id,
-        "images": sample.images,
-        "videos": sample.videos,
-        "audios": sample.audios,
-        "messages": [{"role": m.role, "content": m.content} for m in sample.messages],
-        "meta": dump_meta(sample.meta),
-        "stats": json.dumps(sample.stats) if sample.stats else "",
-        "scores": json.dumps(sample.scores) if sample.scores else "",
-        "styles": sample.styles,
-    }
+def _stage(row: Row) -> Row:
+    row["meta"] = dump_meta(row["meta"])
+    row["stats"] = json.dumps(row["stats"]) if row["stats"] else ""
+    row["scores"] = json.dumps(row["scores"]) if row["scores"] else ""
+    return row
 
 
 def read_shard(shard: Shard, out: str, root: Path, media_check: bool) -> ShardResult:
@@ -129,15 +123,15 @@ def read_shard(shard: Shard, out: str, root: Path, media_check: bool) -> ShardRe
             if problem is not None:
                 reason, file = problem
                 result.errors.append(
-                    ErrorRecord(sample_id=item.id, op="load", reason=reason, file=file)
+                    ErrorRecord(sample_id=item["id"], op="load", reason=reason, file=file)
                 )
                 continue
-            for key, value in item.stats.items():
+            for key, value in item["stats"].items():
                 known = result.stat_types.get(key)
                 kind = stat_type(value)
                 result.stat_types[key] = kind if known is None else widen(known, kind)
-            result.score_keys.update(item.scores)
-            rows.append(_staging_row(item))
+            result.score_keys.update(item["scores"])
+            rows.append(_stage(item))
             if len(rows) >= CHUNK_ROWS:
                 writer.write_table(pa.Table.from_pylist(rows, schema=_STAGING_SCHEMA))
                 rows.clear()
@@ -229,7 +223,7 @@ def build_dataset(
         (s, str(workdir / f"shard-{i:05d}.arrow"), root, media_check) for i, s in enumerate(shards)
     ]
     if num_proc > 1 and len(jobs) > 1:
-        context = multiprocessing.get_context("spawn")
+        context = multiprocessing.get_context()
         with ProcessPoolExecutor(min(num_proc, len(jobs)), mp_context=context) as pool:
             results = list(pool.map(_read_shard_args, jobs))
     else:

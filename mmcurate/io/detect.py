@@ -70,13 +70,14 @@ def sniff_records(records: Sequence[Any], where: str) -> str:
 def table_codec(columns: Collection[str], where: str) -> str:
     """The record format of a table's rows from its column names.
 
-    A table with every canonical column is read with the ``messages`` codec (a canonical row
-    is a valid ``messages`` record).
+    A table with the canonical columns (``stats`` / ``scores`` may be missing: parquet cannot
+    store them without keys) is read with the ``messages`` codec (a canonical row is a valid
+    ``messages`` record).
 
     Raises:
         FormatError: The columns match no record format.
     """
-    if set(COLUMNS) <= set(columns):
+    if set(COLUMNS) - {"stats", "scores"} <= set(columns):
         return "messages"
     kind = record_kind(columns)
     if kind is None:

@@ -35,9 +35,9 @@ from mmcurate.io.records import (
     Body,
     Codec,
     RecordError,
+    Row,
     media_list,
 )
-from mmcurate.sample import Message, Sample
 
 EOC_TOKEN = "<|__dj__eoc|>"
 #: Data-Juicer token -> canonical placeholder.
@@ -66,29 +66,27 @@ def to_dj(text: str) -> str:
     return _TO_DJ.sub(lambda m: _FROM_DJ[m.group(0)], text)
 
 
-def text_to_messages(text: str) -> list[Message]:
+def text_to_messages(text: str) -> list[dict[str, str]]:
     """Canonical messages for a Data-Juicer ``text`` (see the module docstring)."""
     text = from_dj(text)
     if not text:
         return []
     if not _FIRST_TURN.match(text):
-        return [Message.model_construct(role="user", content=text)]
+        return [{"role": "user", "content": text}]
     parts = _TURN_SPLIT.split(text)[1:]
     return [
-        Message.model_construct(
-            role=SPEAKER_TO_ROLE[speaker], content=content.removesuffix(_SUFFIX)
-        )
+        {"role": SPEAKER_TO_ROLE[speaker], "content": content.removesuffix(_SUFFIX)}
         for speaker, content in zip(parts[::2], parts[1::2], strict=True)
     ]
 
 
-def messages_to_text(messages: list[Message]) -> str:
+def messages_to_text(messages: list[dict[str, str]]) -> str:
     """Data-Juicer ``text`` for canonical messages (inverse of :func:`text_to_messages`)."""
     if not messages:
         return ""
-    if len(messages) == 1 and messages[0].role == "user":
-        return to_dj(messages[0].content)
-    turns = "\n".join(f"[[{ROLE_TO_SPEAKER[m.role]}]]: {m.content}" for m in messages)
+    if len(messages) == 1 and messages[0]["role"] == "user":
+        return to_dj(messages[0]["content"])
+    turns = "\n".join(f"[[{ROLE_TO_SPEAKER[m['role']]}]]: {m['content']}" for m in messages)
     return to_dj(turns + _SUFFIX)
 
 
@@ -105,11 +103,11 @@ def parse_body(record: Mapping[str, Any]) -> Body:
     return body
 
 
-def render_body(sample: Sample, turn_extra: list[dict[str, Any] | None] | None) -> dict[str, Any]:
-    """The Data-Juicer-specific keys of a sample's record (``turn_extra`` is unused)."""
-    out: dict[str, Any] = {"text": messages_to_text(sample.messages)}
+def render_body(row: Row, turn_extra: list[dict[str, Any] | None] | None) -> dict[str, Any]:
+    """The Data-Juicer-specific keys of a row's record (``turn_extra`` is unused)."""
+    out: dict[str, Any] = {"text": messages_to_text(row["messages"])}
     for key in _MEDIA:
-        paths = getattr(sample, key)
+        paths = row[key]
         if paths:
             out[key] = list(paths)
     return out

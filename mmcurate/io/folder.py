@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from mmcurate.errors import ErrorRecord, FormatError
-from mmcurate.sample import IMAGE_TOKEN, Message, Sample
+from mmcurate.io.records import Row
+from mmcurate.sample import IMAGE_TOKEN
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 METADATA_FILES = ("metadata.jsonl", "captions.jsonl", "metadata.csv")
@@ -119,28 +120,28 @@ def folder_entries(root: Path) -> list[FolderEntry]:
     return entries
 
 
-def entry_to_sample(folder_name: str, entry: FolderEntry) -> Sample:
-    """The sample for one image of the folder."""
+def entry_to_row(folder_name: str, entry: FolderEntry) -> Row:
+    """The canonical row for one image of the folder."""
     meta = dict(entry.extra)
     if entry.caption is None:
-        messages = [Message.model_construct(role="user", content=IMAGE_TOKEN)]
+        messages = [{"role": "user", "content": IMAGE_TOKEN}]
     else:
         meta["caption_source"] = entry.caption_source
         messages = [
-            Message.model_construct(role="user", content=CAPTION_PROMPT),
-            Message.model_construct(role="assistant", content=entry.caption),
+            {"role": "user", "content": CAPTION_PROMPT},
+            {"role": "assistant", "content": entry.caption},
         ]
-    return Sample.model_construct(
-        id=f"{folder_name}:{entry.relpath}",
-        images=[entry.relpath],
-        videos=[],
-        audios=[],
-        messages=messages,
-        meta=meta,
-        stats={},
-        scores={},
-        styles=[],
-    )
+    return {
+        "id": f"{folder_name}:{entry.relpath}",
+        "images": [entry.relpath],
+        "videos": [],
+        "audios": [],
+        "messages": messages,
+        "meta": meta,
+        "stats": {},
+        "scores": {},
+        "styles": [],
+    }
 
 
 @dataclass(frozen=True)
@@ -150,10 +151,10 @@ class FolderShard:
     folder_name: str
     entries: tuple[FolderEntry, ...]
 
-    def items(self) -> Iterator[Sample | ErrorRecord]:
-        """One sample per image."""
+    def items(self) -> Iterator[Row | ErrorRecord]:
+        """One row per image."""
         for entry in self.entries:
-            yield entry_to_sample(self.folder_name, entry)
+            yield entry_to_row(self.folder_name, entry)
 
 
 def folder_shards(root: Path, parts: int = 1) -> list[FolderShard]:

@@ -11,6 +11,8 @@ Writing: ``hf`` = ``save_to_disk`` of the canonical schema (relative media paths
 stay valid from the output folder); ``parquet`` = one parquet file with the canonical columns
 where ``images`` is a list of datasets ``Image()`` values holding the file bytes (``path`` keeps
 the rewritten reference), so Hugging Face tools see real images. Videos and audios stay paths.
+``stats`` / ``scores`` columns without any key are left out (parquet cannot store a struct
+without fields); readers treat missing ``stats`` / ``scores`` as empty.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from mmcurate.errors import ErrorRecord, FormatError
 from mmcurate.io.detect import is_saved_dataset, parquet_files, table_codec
 from mmcurate.io.formats import CODECS, valid_formats
 from mmcurate.io.media import MEDIA_FIELDS, extract_bytes, rebase_path, resolve_media
-from mmcurate.io.records import record_to_item
-from mmcurate.sample import COLUMNS, Sample, declared_stats
+from mmcurate.io.records import Row, record_to_item
+from mmcurate.sample import COLUMNS, declared_stats
 
 _MEDIA_KEYS = ("image", "images", "video", "videos", "audio", "audios")
 _BATCH_ROWS = 1000
@@ -51,7 +53,7 @@ def _media_value(value: Any, media_dir: Path) -> Any:
 
 def _batch_items(
     batches: Iterable[pa.RecordBatch], codec: str, stem: str, file: str, media_dir: Path, first: int
-) -> Iterator[Sample | ErrorRecord]:
+) -> Iterator[Row | ErrorRecord]:
     index = first
     for batch in batches:
         for row in batch.to_pylist():
@@ -72,8 +74,8 @@ class DiskShard:
     stop: int
     media_dir: str
 
-    def items(self) -> Iterator[Sample | ErrorRecord]:
-        """Samples, or error records for rows that do not map."""
+    def items(self) -> Iterator[Row | ErrorRecord]:
+        """Canonical rows, or error records for rows that do not map."""
         table = datasets.load_from_disk(self.path).data.table
         batches = table.slice(self.start, self.stop - self.start).to_batches(_BATCH_ROWS)
         name = Path(self.path).name
@@ -90,8 +92,8 @@ class ParquetShard:
     codec: str
     media_dir: str
 
-    def items(self) -> Iterator[Sample | ErrorRecord]:
-        """Samples, or error records for rows that do not map."""
+    def items(self) -> Iterator[Row | ErrorRecord]:
+        """Canonical rows, or error records for rows that do not map."""
         for file in self.files:
             batches = pq.ParquetFile(file).iter_batches(batch_size=_BATCH_ROWS)
             yield from _batch_items(
@@ -233,7 +235,14 @@ def write_parquet(dataset: datasets.Dataset, out: Path, root: Path) -> None:
         load_from_cache_file=False,
         desc="Embedding images",
     )
+    # Parquet cannot store a struct without fields: leave out stats/scores when no key exists.
+    empty = [c for c in ("stats", "scores") if not feats[c]]
+    if empty:
+        ds = ds.remove_columns(empty)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    ds.to_parquet(str(tmp))
-    os.replace(tmp, out)
+    try:
+        ds.to_parquet(str(tmp))
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)

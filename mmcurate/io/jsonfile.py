@@ -18,8 +18,7 @@ from typing import Any
 
 from mmcurate.errors import ErrorRecord, FormatError
 from mmcurate.io.formats import CODECS
-from mmcurate.io.records import record_to_item
-from mmcurate.sample import Sample
+from mmcurate.io.records import Row, record_to_item
 
 _ID_RE = re.compile(rb'"id"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
 _MIN_SPLIT_BYTES = 4 << 20
@@ -71,8 +70,8 @@ class JsonArrayShard:
     path: str
     codec: str
 
-    def items(self) -> Iterator[Sample | ErrorRecord]:
-        """Samples, or error records for records that do not map."""
+    def items(self) -> Iterator[Row | ErrorRecord]:
+        """Canonical rows, or error records for records that do not map."""
         codec, stem = CODECS[self.codec], Path(self.path).stem
         for i, record in enumerate(load_json_array(Path(self.path))):
             yield record_to_item(codec, record, f"{stem}:{i}", self.path, None)
@@ -96,8 +95,8 @@ class JsonlShard:
     end: int
     first_line: int
 
-    def items(self) -> Iterator[Sample | ErrorRecord]:
-        """Samples, or error records for bad lines; blank lines are skipped."""
+    def items(self) -> Iterator[Row | ErrorRecord]:
+        """Canonical rows, or error records for bad lines; blank lines are skipped."""
         codec, stem = CODECS[self.codec], Path(self.path).stem
         lineno, pos = self.first_line, self.start
         with open(self.path, "rb") as f:
@@ -109,7 +108,7 @@ class JsonlShard:
                     continue
                 default_id = f"{stem}:{lineno - 1}"
                 try:
-                    record = json.loads(raw)
+                    record = json.loads(raw.decode("utf-8-sig"))
                 except ValueError as err:
                     yield ErrorRecord(
                         sample_id=_recover_id(raw) or default_id,

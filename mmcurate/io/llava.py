@@ -18,12 +18,12 @@ from mmcurate.io.records import (
     CONVERSATIONS,
     Body,
     Codec,
+    Row,
     media_list,
     one_or_list,
     parse_turns,
     render_turns,
 )
-from mmcurate.sample import Sample
 
 _MEDIA_KEYS = (("image", "images"), ("video", "videos"), ("audio", "audios"))
 
@@ -37,14 +37,14 @@ def parse_body(record: Mapping[str, Any]) -> Body:
     return body
 
 
-def render_body(sample: Sample, turn_extra: list[dict[str, Any] | None] | None) -> dict[str, Any]:
-    """The LLaVA-specific keys of a sample's record."""
+def render_body(row: Row, turn_extra: list[dict[str, Any] | None] | None) -> dict[str, Any]:
+    """The LLaVA-specific keys of a row's record."""
     out: dict[str, Any] = {}
     for key, attr in _MEDIA_KEYS:
-        paths = getattr(sample, attr)
+        paths = row[attr]
         if paths:
             out[key] = one_or_list(paths)
-    out["conversations"] = render_turns(sample.messages, CONVERSATIONS, turn_extra)
+    out["conversations"] = render_turns(row["messages"], CONVERSATIONS, turn_extra)
     return out
 
 

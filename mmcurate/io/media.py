@@ -11,8 +11,10 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Iterator
+import stat
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -67,19 +69,20 @@ def rebase_path(path: str, src_root: Path, dst_dir: Path) -> str:
     return os.path.relpath(os.path.join(src, path), dst)
 
 
-def iter_media(sample: Sample) -> Iterator[tuple[str, int, str]]:
-    """Yield ``(field, index, path)`` for every media reference of a sample."""
+def iter_media(row: Mapping[str, Any]) -> Iterator[tuple[str, int, str]]:
+    """Yield ``(field, index, path)`` for every media reference of a canonical row."""
     for field in MEDIA_FIELDS:
-        for i, path in enumerate(getattr(sample, field)):
+        for i, path in enumerate(row[field]):
             yield field, i, path
 
 
 class MediaChecker:
     """Cheap media checks with a per-path memo (many samples share one image).
 
-    A file passes when it exists, is not empty and, for images, its header opens with PIL
-    (no full decode: truncated images with a good header pass; ops that decode catch them).
-    URIs are not checked.
+    A file passes when it exists, is not empty and, for images, its header opens with PIL and
+    its end is intact (JPEG end-of-image marker, PNG ``IEND`` chunk, GIF trailer, WebP RIFF
+    size): a cheap truncation check that reads a few bytes, no full decode. Corruption
+    inside an intact file is caught by ops that decode. URIs are not checked.
     """
 
     def __init__(self, root: Path) -> None:
@@ -91,9 +94,9 @@ class MediaChecker:
         self.root = root
         self._memo: dict[tuple[str, str], str | None] = {}
 
-    def problem(self, sample: Sample) -> tuple[str, str] | None:
-        """The first problem of a sample's media as ``(reason, file)``, or ``None`` if fine."""
-        for field, i, path in iter_media(sample):
+    def problem(self, row: Mapping[str, Any]) -> tuple[str, str] | None:
+        """The first media problem of a canonical row as ``(reason, file)``, or ``None``."""
+        for field, i, path in iter_media(row):
             target = resolve_media(self.root, path)
             if isinstance(target, str):
                 continue
@@ -110,22 +113,42 @@ class MediaChecker:
 
 def _file_problem(path: Path, image: bool) -> str | None:
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except FileNotFoundError:
         return f"file not found: {path}"
     except OSError as err:
         return f"cannot stat file: {path} ({err})"
-    if not path.is_file():
+    if not stat.S_ISREG(info.st_mode):
         return f"not a file: {path}"
-    if size == 0:
+    if info.st_size == 0:
         return f"zero-byte file: {path}"
     if image:
         try:
             with Image.open(path) as img:
                 img.size  # noqa: B018 - the header is parsed on open; size proves it
+                fmt = img.format
         except Exception as err:  # PIL raises many types for bad headers
             return f"not a readable image: {path} ({type(err).__name__}: {err})"
+        if fmt and _truncated(path, fmt, info.st_size):
+            return f"truncated {fmt} image (end of file missing): {path}"
     return None
+
+
+def _truncated(path: Path, fmt: str, size: int) -> bool:
+    """Whether an image file's end is missing, from its last bytes (or RIFF size)."""
+    with path.open("rb") as f:
+        if fmt == "WEBP":
+            head = f.read(8)
+            return len(head) == 8 and int.from_bytes(head[4:8], "little") + 8 > size
+        f.seek(max(0, size - 1024))
+        tail = f.read()
+    if fmt in ("JPEG", "MPO"):
+        return b"\xff\xd9" not in tail
+    if fmt == "PNG":
+        return b"IEND" not in tail[-64:]
+    if fmt == "GIF":
+        return not tail.rstrip(b"\x00").endswith(b";")
+    return False
 
 
 def check_media(root: Path, sample: Sample) -> str | None:
@@ -140,7 +163,8 @@ def check_media(root: Path, sample: Sample) -> str | None:
         header; otherwise a reason naming the field and file, e.g.
         ``"images[1]: file not found: /abs/path.jpg"``.
     """
-    found = MediaChecker(root).problem(sample)
+    media = {field: getattr(sample, field) for field in MEDIA_FIELDS}
+    found = MediaChecker(root).problem(media)
     return None if found is None else found[0]
 
 

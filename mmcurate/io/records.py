@@ -1,4 +1,9 @@
-"""Mapping between one input record (a JSON object or a table row) and a :class:`Sample`.
+"""Mapping between one input record (a JSON object or a table row) and a canonical row.
+
+A *row* here is a :class:`Sample` as a plain dict (the hot path avoids building pydantic
+objects): the keys of :data:`mmcurate.sample.COLUMNS`, ``messages`` as ``{role, content}``
+dicts, ``meta`` as a dict, ``stats`` / ``scores`` without null values. ``Sample.from_row``
+turns one into a sample, :func:`sample_row` the other way.
 
 Every record-based format (LLaVA, ShareGPT, messages, Data-Juicer) is a :class:`Codec`: the
 top-level keys it owns plus two small functions for its body (media fields and the
@@ -24,7 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mmcurate.errors import ErrorRecord
-from mmcurate.sample import Message, Sample, load_meta
+from mmcurate.sample import Sample, load_meta
+
+Row = dict[str, Any]
 
 EXTRA_KEY = "_extra"
 TURN_EXTRA_KEY = "_turn_extra"
@@ -75,7 +82,7 @@ MESSAGES = TurnStyle("messages", "role", "content", ROLE_TO_ROLE)
 class Body:
     """The format-specific part of a record, in canonical terms."""
 
-    messages: list[Message]
+    messages: list[dict[str, str]]
     images: list[str] = field(default_factory=list)
     videos: list[str] = field(default_factory=list)
     audios: list[str] = field(default_factory=list)
@@ -90,23 +97,25 @@ class Codec:
         name: The registered ``--format`` name.
         owned: Top-level keys the body functions read and write (besides the common keys).
         parse_body: Record -> :class:`Body`; raises :class:`RecordError` naming the field.
-        render_body: ``(sample, turn extras or None)`` -> the format's own keys.
+        render_body: ``(row, turn extras or None)`` -> the format's own keys.
         turn_style: The conversation spelling, for formats with a list of turns.
         meta_keys: Top-level keys kept verbatim under the same name in ``Sample.meta`` (and
             written back at the top level by this format's writer only).
+        reserved: Derived: every top-level key the format reads or writes itself.
     """
 
     name: str
     owned: frozenset[str]
     parse_body: Callable[[Mapping[str, Any]], Body]
-    render_body: Callable[[Sample, list[dict[str, Any] | None] | None], dict[str, Any]]
+    render_body: Callable[[Row, list[dict[str, Any] | None] | None], dict[str, Any]]
     turn_style: TurnStyle | None = None
     meta_keys: tuple[str, ...] = ()
 
-    @property
-    def reserved(self) -> frozenset[str]:
-        """Top-level keys a record of this format may not take from ``meta['_extra']``."""
-        return self.owned | COMMON_KEYS | frozenset(self.meta_keys)
+    reserved: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Top-level keys a record of this format may not take from meta["_extra"].
+        object.__setattr__(self, "reserved", self.owned | COMMON_KEYS | frozenset(self.meta_keys))
 
 
 def _type_name(value: Any) -> str:
@@ -136,7 +145,7 @@ def one_or_list(paths: list[str]) -> str | list[str]:
 
 def parse_turns(
     record: Mapping[str, Any], style: TurnStyle
-) -> tuple[list[Message], list[dict[str, Any] | None] | None]:
+) -> tuple[list[dict[str, str]], list[dict[str, Any] | None] | None]:
     """The record's conversation as canonical messages plus per-turn extra keys.
 
     Raises:
@@ -148,7 +157,7 @@ def parse_turns(
     turns = record[name]
     if not isinstance(turns, list):
         raise RecordError(f"{name}: expected a list of turns, got {_type_name(turns)}")
-    messages: list[Message] = []
+    messages: list[dict[str, str]] = []
     extras: list[dict[str, Any] | None] = []
     for i, turn in enumerate(turns):
         if not isinstance(turn, Mapping):
@@ -165,21 +174,24 @@ def parse_turns(
             raise RecordError(
                 f"{name}[{i}].{style.content_key}: expected a string, got {_type_name(content)}"
             )
-        messages.append(Message.model_construct(role=role, content=content))
-        rest = {k: v for k, v in turn.items() if k not in (style.role_key, style.content_key)}
-        extras.append(rest or None)
+        messages.append({"role": role, "content": content})
+        if len(turn) > 2:
+            keep = (style.role_key, style.content_key)
+            extras.append({k: v for k, v in turn.items() if k not in keep})
+        else:
+            extras.append(None)
     return messages, (extras if any(extras) else None)
 
 
 def render_turns(
-    messages: list[Message], style: TurnStyle, turn_extra: list[dict[str, Any] | None] | None
+    messages: list[dict[str, str]], style: TurnStyle, turn_extra: list[dict[str, Any] | None] | None
 ) -> list[dict[str, Any]]:
     """Inverse of :func:`parse_turns`."""
     out: list[dict[str, Any]] = []
     for i, m in enumerate(messages):
         turn: dict[str, Any] = {
-            style.role_key: style.write_roles[m.role],
-            style.content_key: m.content,
+            style.role_key: style.write_roles[m["role"]],
+            style.content_key: m["content"],
         }
         for k, v in ((turn_extra[i] or {}) if turn_extra else {}).items():
             turn.setdefault(k, v)
@@ -243,8 +255,8 @@ def _parse_styles(value: Any) -> list[str]:
     return list(value)
 
 
-def record_to_sample(codec: Codec, record: Mapping[str, Any], default_id: str) -> Sample:
-    """Map one record of ``codec``'s format to a sample.
+def record_to_row(codec: Codec, record: Any, default_id: str) -> Row:
+    """Map one record of ``codec``'s format to a canonical row.
 
     Args:
         codec: The record's format.
@@ -269,31 +281,32 @@ def record_to_sample(codec: Codec, record: Mapping[str, Any], default_id: str) -
         meta[EXTRA_KEY] = {**previous, **extra} if isinstance(previous, dict) else extra
     if body.turn_extra is not None:
         meta[TURN_EXTRA_KEY] = body.turn_extra
-    return Sample.model_construct(
-        id=sample_id,
-        images=body.images,
-        videos=body.videos,
-        audios=body.audios,
-        messages=body.messages,
-        meta=meta,
-        stats=_parse_stats(record.get("stats")),
-        scores=_parse_scores(record.get("scores")),
-        styles=_parse_styles(record.get("styles")),
-    )
+    return {
+        "id": sample_id,
+        "images": body.images,
+        "videos": body.videos,
+        "audios": body.audios,
+        "messages": body.messages,
+        "meta": meta,
+        "stats": _parse_stats(record.get("stats")),
+        "scores": _parse_scores(record.get("scores")),
+        "styles": _parse_styles(record.get("styles")),
+    }
 
 
-def sample_to_record(codec: Codec, sample: Sample) -> dict[str, Any]:
-    """Map a sample to one record of ``codec``'s format (inverse of :func:`record_to_sample`).
+def row_to_record(codec: Codec, row: Row) -> dict[str, Any]:
+    """Map a canonical row to one record of ``codec``'s format (inverse of
+    :func:`record_to_row`).
 
     Empty ``meta``, ``stats``, ``scores`` and ``styles`` are left out; ``id`` is always written.
     """
-    meta = dict(sample.meta)
+    meta = dict(row["meta"])
     turn_extra = None
     if codec.turn_style is not None:
         candidate = meta.get(TURN_EXTRA_KEY)
-        if isinstance(candidate, list) and len(candidate) == len(sample.messages):
+        if isinstance(candidate, list) and len(candidate) == len(row["messages"]):
             turn_extra = meta.pop(TURN_EXTRA_KEY)
-    record: dict[str, Any] = {"id": sample.id, **codec.render_body(sample, turn_extra)}
+    record: dict[str, Any] = {"id": row["id"], **codec.render_body(row, turn_extra)}
     lifted = {k: meta.pop(k) for k in codec.meta_keys if k in meta}
     extra = meta.pop(EXTRA_KEY, None)
     if isinstance(extra, dict):
@@ -309,16 +322,48 @@ def sample_to_record(codec: Codec, sample: Sample) -> dict[str, Any]:
     record.update(lifted)
     record.update(extra or {})
     for key in ("stats", "scores", "styles"):
-        value = getattr(sample, key)
-        if value:
-            record[key] = dict(value) if isinstance(value, dict) else list(value)
+        if row[key]:
+            record[key] = row[key]
     return record
+
+
+def sample_row(sample: Sample) -> Row:
+    """A sample as a canonical row (``meta`` stays a dict)."""
+    row = sample.to_row()
+    row["meta"] = dict(sample.meta)
+    return row
+
+
+def arrow_row(row: Mapping[str, Any]) -> Row:
+    """A row of a canonical ``datasets.Dataset`` as a canonical row (``meta`` parsed, null
+    ``stats`` / ``scores`` fields dropped, extra columns ignored)."""
+    return {
+        "id": row["id"],
+        "images": list(row.get("images") or []),
+        "videos": list(row.get("videos") or []),
+        "audios": list(row.get("audios") or []),
+        "messages": list(row.get("messages") or []),
+        "meta": load_meta(row.get("meta")),
+        "stats": {k: v for k, v in (row.get("stats") or {}).items() if v is not None},
+        "scores": {k: v for k, v in (row.get("scores") or {}).items() if v is not None},
+        "styles": list(row.get("styles") or []),
+    }
+
+
+def record_to_sample(codec: Codec, record: Any, default_id: str) -> Sample:
+    """Like :func:`record_to_row`, as a validated :class:`Sample`."""
+    return Sample.from_row(record_to_row(codec, record, default_id), validate=True)
+
+
+def sample_to_record(codec: Codec, sample: Sample) -> dict[str, Any]:
+    """Like :func:`row_to_record`, from a :class:`Sample`."""
+    return row_to_record(codec, sample_row(sample))
 
 
 def record_to_item(
     codec: Codec, record: Any, default_id: str, file: str, line: int | None
-) -> Sample | ErrorRecord:
-    """Like :func:`record_to_sample`, but a bad record becomes an ``op="load"`` error record.
+) -> Row | ErrorRecord:
+    """Like :func:`record_to_row`, but a bad record becomes an ``op="load"`` error record.
 
     Args:
         codec: The record's format.
@@ -329,7 +374,7 @@ def record_to_item(
         line: The 1-based line in ``file`` (jsonl), or ``None``.
     """
     try:
-        return record_to_sample(codec, record, default_id)
+        return record_to_row(codec, record, default_id)
     except RecordError as err:
         sample_id = default_id
         if isinstance(record, Mapping):

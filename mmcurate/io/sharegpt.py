@@ -22,12 +22,12 @@ from mmcurate.io.records import (
     MESSAGES,
     Body,
     Codec,
+    Row,
     TurnStyle,
     media_list,
     parse_turns,
     render_turns,
 )
-from mmcurate.sample import Sample
 
 _MEDIA = ("images", "videos", "audios")
 
@@ -41,11 +41,11 @@ def _parse(record: Mapping[str, Any], style: TurnStyle) -> Body:
 
 
 def _render(
-    sample: Sample, turn_extra: list[dict[str, Any] | None] | None, style: TurnStyle
+    row: Row, turn_extra: list[dict[str, Any] | None] | None, style: TurnStyle
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {style.field: render_turns(sample.messages, style, turn_extra)}
+    out: dict[str, Any] = {style.field: render_turns(row["messages"], style, turn_extra)}
     for key in _MEDIA:
-        paths = getattr(sample, key)
+        paths = row[key]
         if paths:
             out[key] = list(paths)
     return out
@@ -56,11 +56,9 @@ def parse_sharegpt(record: Mapping[str, Any]) -> Body:
     return _parse(record, CONVERSATIONS)
 
 
-def render_sharegpt(
-    sample: Sample, turn_extra: list[dict[str, Any] | None] | None
-) -> dict[str, Any]:
-    """The ShareGPT-specific keys of a sample's record."""
-    return _render(sample, turn_extra, CONVERSATIONS)
+def render_sharegpt(row: Row, turn_extra: list[dict[str, Any] | None] | None) -> dict[str, Any]:
+    """The ShareGPT-specific keys of a row's record."""
+    return _render(row, turn_extra, CONVERSATIONS)
 
 
 def parse_messages(record: Mapping[str, Any]) -> Body:
@@ -68,11 +66,9 @@ def parse_messages(record: Mapping[str, Any]) -> Body:
     return _parse(record, MESSAGES)
 
 
-def render_messages(
-    sample: Sample, turn_extra: list[dict[str, Any] | None] | None
-) -> dict[str, Any]:
-    """The messages-specific keys of a sample's record."""
-    return _render(sample, turn_extra, MESSAGES)
+def render_messages(row: Row, turn_extra: list[dict[str, Any] | None] | None) -> dict[str, Any]:
+    """The messages-specific keys of a row's record."""
+    return _render(row, turn_extra, MESSAGES)
 
 
 SHAREGPT = Codec(

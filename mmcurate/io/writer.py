@@ -13,26 +13,31 @@ from mmcurate.io.formats import CODECS, WRITABLE_FORMATS, valid_formats
 from mmcurate.io.hf import write_hf, write_parquet
 from mmcurate.io.jsonfile import write_records
 from mmcurate.io.media import MEDIA_FIELDS, rebase_path
-from mmcurate.io.records import Codec, sample_to_record
+from mmcurate.io.records import Codec, Row, arrow_row, row_to_record
 from mmcurate.sample import Sample
 
 
-def iter_samples(dataset: datasets.Dataset, batch_size: int = 1000) -> Iterator[Sample]:
-    """The samples of a canonical dataset, read in batches."""
+def iter_rows(dataset: datasets.Dataset, batch_size: int = 1000) -> Iterator[Row]:
+    """The canonical rows of a dataset (``meta`` parsed), read in batches."""
     for batch in dataset.with_format(None).iter(batch_size=batch_size):
         keys = list(batch)
         for values in zip(*(batch[k] for k in keys), strict=True):
-            yield Sample.from_row(dict(zip(keys, values, strict=True)))
+            yield arrow_row(dict(zip(keys, values, strict=True)))
+
+
+def iter_samples(dataset: datasets.Dataset, batch_size: int = 1000) -> Iterator[Sample]:
+    """The samples of a canonical dataset, read in batches (one pydantic object at a time)."""
+    for row in iter_rows(dataset, batch_size):
+        yield Sample.from_row(row)
 
 
 def _records(
     dataset: datasets.Dataset, codec: Codec, root: Path, out_dir: Path
 ) -> Iterator[dict[str, Any]]:
-    for sample in iter_samples(dataset):
-        update = {
-            f: [rebase_path(p, root, out_dir) for p in getattr(sample, f)] for f in MEDIA_FIELDS
-        }
-        yield sample_to_record(codec, sample.model_copy(update=update))
+    for row in iter_rows(dataset):
+        for field in MEDIA_FIELDS:
+            row[field] = [rebase_path(p, root, out_dir) for p in row[field]]
+        yield row_to_record(codec, row)
 
 
 def write_dataset(dataset: datasets.Dataset, path: str | Path, format: str, *, root: Path) -> Path:
@@ -66,4 +71,4 @@ def write_dataset(dataset: datasets.Dataset, path: str | Path, format: str, *, r
     return out
 
 
-__all__ = ["WRITABLE_FORMATS", "iter_samples", "write_dataset"]
+__all__ = ["WRITABLE_FORMATS", "iter_rows", "iter_samples", "write_dataset"]

@@ -20,7 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 
 import datasets
 from pydantic import BaseModel, ConfigDict
@@ -35,6 +35,11 @@ class Params(BaseModel):
     """Base for op parameters: unknown keys are errors; params are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+#: Alias usable inside op class bodies, where ``Params`` names the op's own params model.
+BaseParams = Params
+P = TypeVar("P", bound=Params)
 
 
 class Resources(BaseModel):
@@ -72,12 +77,13 @@ class SampleError(Exception):
     """Raise from an op for a sample that cannot be processed (becomes an error record)."""
 
 
-class Op(ABC):
+class Op(ABC, Generic[P]):
     """Base of all operators. Subclass a kind, never this class directly.
 
     Class attributes set by the registry / kind: ``name`` (stable registered name),
-    ``kind``. A concrete op defines a nested ``Params`` class and may override
-    ``resources`` and :meth:`setup`.
+    ``kind``. A concrete op sets ``Params`` to its params model (a :class:`Params`
+    subclass, also the type argument: ``class MyFilter(Filter[MyParams])``) and may
+    override ``resources`` and :meth:`setup`.
     """
 
     name: ClassVar[str] = ""
@@ -85,13 +91,13 @@ class Op(ABC):
     Params: ClassVar[type[Params]] = Params
     resources: ClassVar[Resources] = Resources()
 
-    def __init__(self, params: Params | dict[str, Any] | None = None) -> None:
-        self.params = self.validate_params(params)
+    def __init__(self, params: BaseParams | dict[str, Any] | None = None) -> None:
+        self.params: P = cast(P, self.validate_params(params))
         self.ctx = OpContext()
         self._ready = False
 
     @classmethod
-    def validate_params(cls, params: Params | dict[str, Any] | None) -> Params:
+    def validate_params(cls, params: BaseParams | dict[str, Any] | None) -> BaseParams:
         """Validate raw params (from Python, YAML or the CLI) into this op's ``Params``.
 
         Raises:
@@ -145,7 +151,7 @@ class Op(ABC):
         return f"{type(self).__name__}({self.params!r})"
 
 
-class Mapper(Op):
+class Mapper(Op[P]):
     """Transforms samples one by one (``process``) or by batch (``process_batch``).
 
     A mapper that changes a sample clears its stale ``stats`` (the runner does it).
@@ -168,7 +174,7 @@ class Mapper(Op):
         return out
 
 
-class Filter(Op):
+class Filter(Op[P]):
     """Computes stats per sample, then keeps or drops from the stats alone.
 
     Subclasses declare ``stats`` (local stat name -> python type) and implement
@@ -196,7 +202,9 @@ class Filter(Op):
     def drop_reason(self, stats: dict[str, StatValue]) -> str | None:
         """``None`` to keep, else a short reason naming the stat and the bound."""
 
-    def compute_stats_batch(self, samples: Sequence[Sample]) -> list[dict[str, StatValue] | Exception]:
+    def compute_stats_batch(
+        self, samples: Sequence[Sample]
+    ) -> list[dict[str, StatValue] | Exception]:
         """Stats for a batch; reuses stats already stored on a sample (threshold changes)."""
         out: list[dict[str, StatValue] | Exception] = []
         keys = self.stat_types()
@@ -252,7 +260,7 @@ def combine_any_or_all(
     return None
 
 
-class Deduplicator(Op):
+class Deduplicator(Op[P]):
     """Hashes each sample (in parallel), then groups hashes over the whole dataset."""
 
     kind: ClassVar[OpKind] = "deduplicator"
@@ -290,7 +298,7 @@ class DatasetView:
         return self.dataset[name]
 
 
-class Selector(Op):
+class Selector(Op[P]):
     """Chooses a subset of the whole dataset (a barrier between row-level ops)."""
 
     kind: ClassVar[OpKind] = "selector"

@@ -166,8 +166,11 @@ class LocalExecutor:
         elif (self.work_dir / "state.json").exists():
             self._clear_work_dir()
         fp_input = _digest(
-            _input_fingerprint(dataset_path), self.recipe.format, self.recipe.media_check,
-            __version__, STATE_VERSION,
+            _input_fingerprint(dataset_path),
+            self.recipe.format,
+            self.recipe.media_check,
+            __version__,
+            STATE_VERSION,
         )
         if state.data.get("input_fingerprint") != fp_input:
             if state.data:
@@ -229,8 +232,14 @@ class LocalExecutor:
         load = state.data.get("load")
         if load:
             self.progress.note("load: resumed from checkpoint")
-            summary = OpSummary(index=-1, name="load", kind="load", n_in=load["n_input"],
-                                errored=load["n_errors"], seconds=load["seconds"])
+            summary = OpSummary(
+                index=-1,
+                name="load",
+                kind="load",
+                n_in=load["n_input"],
+                errored=load["n_errors"],
+                seconds=load["seconds"],
+            )
             return Snapshot.from_json(load["snapshot"]), Path(load["root"]), summary
         t0 = time.perf_counter()
         load_dir = self.work_dir / "stages" / "00-load"
@@ -265,8 +274,14 @@ class LocalExecutor:
             f"loaded {result.n_input} samples ({result.format}) in {seconds:.1f}s, "
             f"{len(result.errors)} with errors"
         )
-        summary = OpSummary(index=-1, name="load", kind="load", n_in=result.n_input,
-                            errored=len(result.errors), seconds=seconds)
+        summary = OpSummary(
+            index=-1,
+            name="load",
+            kind="load",
+            n_in=result.n_input,
+            errored=len(result.errors),
+            seconds=seconds,
+        )
         return snapshot, result.root, summary
 
     # ------------------------------------------------------------------------ stages
@@ -288,9 +303,19 @@ class LocalExecutor:
         ranges = shard_ranges(len(in_ds), self.options.shard_rows)
         batch_size = min(op.resources.batch_size for op in ops)
         tasks = [
-            ShardTask(snapshot=snapshot, start=a, stop=b, ops=ops, op_indices=stage.op_indices,
-                      ctx=self._context(root), features=feats, out_dir=stage_dir, shard=k,
-                      trace_num=self.recipe.trace_num, batch_size=batch_size)
+            ShardTask(
+                snapshot=snapshot,
+                start=a,
+                stop=b,
+                ops=ops,
+                op_indices=stage.op_indices,
+                ctx=self._context(root),
+                features=feats,
+                out_dir=stage_dir,
+                shard=k,
+                trace_num=self.recipe.trace_num,
+                batch_size=batch_size,
+            )
             for k, (a, b) in enumerate(ranges)
         ]
         results: dict[int, ShardResult] = {}
@@ -313,8 +338,9 @@ class LocalExecutor:
         files = [str(shard_paths(stage_dir, k)["data"]) for k in sorted(results)]
         out = Snapshot(files=files)
         if isinstance(ops[-1], Deduplicator):
-            out = self._group_duplicates(ops[-1], stage.op_indices[-1], out, stage_dir,
-                                         counters[-1])
+            out = self._group_duplicates(
+                ops[-1], stage.op_indices[-1], out, stage_dir, counters[-1]
+            )
         return out, counters
 
     def _execute(
@@ -335,7 +361,11 @@ class LocalExecutor:
                 yield res
 
     def _group_duplicates(
-        self, op: Deduplicator, op_index: int, snapshot: Snapshot, stage_dir: Path,
+        self,
+        op: Deduplicator,
+        op_index: int,
+        snapshot: Snapshot,
+        stage_dir: Path,
         counter: OpCounter,
     ) -> Snapshot:
         t0 = time.perf_counter()
@@ -344,17 +374,27 @@ class LocalExecutor:
         ids = ds["id"]
         dup_of = op.group(keys)
         keep = np.fromiter((d is None for d in dup_of), dtype=bool, count=len(dup_of))
-        with (stage_dir / "dedup.dropped.jsonl").open("w", encoding="utf-8") as fd, (
-            stage_dir / "dedup.pairs.jsonl"
-        ).open("w", encoding="utf-8") as fp:
+        with (
+            (stage_dir / "dedup.dropped.jsonl").open("w", encoding="utf-8") as fd,
+            (stage_dir / "dedup.pairs.jsonl").open("w", encoding="utf-8") as fp,
+        ):
             for i, j in enumerate(dup_of):
                 if j is None:
                     continue
                 reason = f"duplicate of {ids[j]}"
-                fd.write(json.dumps({"id": ids[i], "op": op.name, "op_index": op_index,
-                                     "reason": reason}, ensure_ascii=False) + "\n")
-                fp.write(json.dumps({"op": op.name, "id": ids[i], "duplicate_of": ids[j]},
-                                    ensure_ascii=False) + "\n")
+                fd.write(
+                    json.dumps(
+                        {"id": ids[i], "op": op.name, "op_index": op_index, "reason": reason},
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
+                fp.write(
+                    json.dumps(
+                        {"op": op.name, "id": ids[i], "duplicate_of": ids[j]}, ensure_ascii=False
+                    )
+                    + "\n"
+                )
         counter.dropped += int((~keep).sum())
         counter.seconds += time.perf_counter() - t0
         return snapshot.with_selection(np.flatnonzero(keep), stage_dir / "kept.npy")
@@ -370,8 +410,9 @@ class LocalExecutor:
         op.ensure_setup()
         ds = snapshot.dataset()
         with self.progress.spinner(f"stage {stage.index}: {op.name} over {len(ds)} rows"):
-            chosen = np.asarray(list(op.select(DatasetView(ds, self._context(root)))),
-                                dtype=np.int64)
+            chosen = np.asarray(
+                list(op.select(DatasetView(ds, self._context(root)))), dtype=np.int64
+            )
         if len(np.unique(chosen)) != len(chosen) or (
             len(chosen) and (chosen.min() < 0 or chosen.max() >= len(ds))
         ):
@@ -381,11 +422,21 @@ class LocalExecutor:
         ids = ds["id"]
         with (stage_dir / "select.dropped.jsonl").open("w", encoding="utf-8") as fd:
             for i in np.flatnonzero(~keep):
-                fd.write(json.dumps({"id": ids[i], "op": op.name, "op_index": op_index,
-                                     "reason": f"not selected by {op.name}"},
-                                    ensure_ascii=False) + "\n")
-        counter = OpCounter(n_in=len(ds), dropped=int((~keep).sum()),
-                            seconds=time.perf_counter() - t0)
+                fd.write(
+                    json.dumps(
+                        {
+                            "id": ids[i],
+                            "op": op.name,
+                            "op_index": op_index,
+                            "reason": f"not selected by {op.name}",
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
+        counter = OpCounter(
+            n_in=len(ds), dropped=int((~keep).sum()), seconds=time.perf_counter() - t0
+        )
         return snapshot.with_selection(chosen, stage_dir / "selected.npy"), [counter]
 
     # ------------------------------------------------------------------------ output

@@ -58,8 +58,11 @@ class Progress:
             yield
             return
         with RichProgress(
-            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-            console=self.console, transient=True,
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
         ) as p:
             p.add_task(label, total=None)
             yield

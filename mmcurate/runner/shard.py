@@ -92,7 +92,9 @@ def read_done(out_dir: Path, shard: int) -> ShardResult | None:
         return None
     data = json.loads(done.read_text())
     return ShardResult(
-        shard=data["shard"], n_out=data["n_out"], counters=[OpCounter(**c) for c in data["counters"]]
+        shard=data["shard"],
+        n_out=data["n_out"],
+        counters=[OpCounter(**c) for c in data["counters"]],
     )
 
 
@@ -248,8 +250,13 @@ def _apply(
                 stats = {op.stat_key(k): v for k, v in st.items()}
                 side.add(
                     "dropped",
-                    {"id": samples[i].id, "op": op.name, "op_index": op_index,
-                     "reason": reason, "stats": stats},
+                    {
+                        "id": samples[i].id,
+                        "op": op.name,
+                        "op_index": op_index,
+                        "reason": reason,
+                        "stats": stats,
+                    },
                 )
     elif isinstance(op, Deduplicator):
         for i in alive:

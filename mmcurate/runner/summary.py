@@ -105,8 +105,15 @@ class RunSummary:
         rows = [self.load, *self.ops]
         for o in rows:
             table.add_row(
-                "" if o.index < 0 else str(o.index), o.name, o.kind, str(o.n_in), str(o.kept),
-                str(o.dropped), str(o.errored), str(o.changed), f"{o.seconds:.2f}s",
+                "" if o.index < 0 else str(o.index),
+                o.name,
+                o.kind,
+                str(o.n_in),
+                str(o.kept),
+                str(o.dropped),
+                str(o.errored),
+                str(o.changed),
+                f"{o.seconds:.2f}s",
             )
         console.print(table)
         mark = "[green]balanced[/green]" if self.balanced else "[red]NOT BALANCED[/red]"

@@ -22,8 +22,11 @@ def test_any_or_all():
 
 def test_filter_reuses_stored_stats_without_recomputing():
     op = create("text_length_filter", {"min_len": 5})
-    s = Sample(id="a", messages=[Message(role="user", content="hello world")],
-               stats={"text_length_filter.text_len": 3})
+    s = Sample(
+        id="a",
+        messages=[Message(role="user", content="hello world")],
+        stats={"text_length_filter.text_len": 3},
+    )
     # a stored stat wins (a threshold change needs no recomputation)
     assert op.compute_stats_batch([s]) == [{"text_len": 3}]
 

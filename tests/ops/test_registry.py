@@ -7,8 +7,13 @@ from mmcurate.ops.registry import register
 
 def test_builtins_registered_with_kinds():
     names = registry.names()
-    for n in ("text_length_filter", "image_shape_filter", "document_deduplicator",
-              "whitespace_normalization_mapper", "random_selector"):
+    for n in (
+        "text_length_filter",
+        "image_shape_filter",
+        "document_deduplicator",
+        "whitespace_normalization_mapper",
+        "random_selector",
+    ):
         assert n in names
     assert registry.get("text_length_filter").kind == "filter"
     assert registry.get("document_deduplicator").kind == "deduplicator"

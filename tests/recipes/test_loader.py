@@ -6,11 +6,18 @@ from tests.helpers import write_recipe
 
 
 def recipe_file(tmp_path):
-    return write_recipe(tmp_path / "r.yaml", {
-        "dataset_path": "in.jsonl", "export_path": "out.jsonl",
-        "process": [{"text_length_filter": {"min_len": 3}}, {"image_shape_filter": None},
-                    {"text_length_filter": {"min_len": 1}}],
-    })
+    return write_recipe(
+        tmp_path / "r.yaml",
+        {
+            "dataset_path": "in.jsonl",
+            "export_path": "out.jsonl",
+            "process": [
+                {"text_length_filter": {"min_len": 3}},
+                {"image_shape_filter": None},
+                {"text_length_filter": {"min_len": 1}},
+            ],
+        },
+    )
 
 
 def test_overrides_top_level_and_by_index(tmp_path):

@@ -11,11 +11,18 @@ def base(**kw):
 
 
 def test_dj_shape_parses_with_none_params_and_ignored_keys():
-    r = parse_recipe(base(
-        project_name="p", text_keys="text", open_tracer=False, np=2,
-        process=[{"whitespace_normalization_mapper": None},
-                 {"text_length_filter": {"min_len": 5}}],
-    ))
+    r = parse_recipe(
+        base(
+            project_name="p",
+            text_keys="text",
+            open_tracer=False,
+            np=2,
+            process=[
+                {"whitespace_normalization_mapper": None},
+                {"text_length_filter": {"min_len": 5}},
+            ],
+        )
+    )
     assert [s.name for s in r.process] == ["whitespace_normalization_mapper", "text_length_filter"]
     assert r.process[1].params == {"min_len": 5}
     assert r.np == 2

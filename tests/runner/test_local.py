@@ -8,10 +8,11 @@ import signal
 from pathlib import Path
 
 import pytest
+
+from mmcurate.ops import registry
 from mmcurate.recipes import parse_recipe
 from mmcurate.runner import LocalExecutor, RunOptions, plan_stages, read_errors
 from mmcurate.runner.local import shard_ranges
-from mmcurate.ops import registry
 from tests.helpers import make_pool, read_jsonl, write_image
 
 PROCESS = [
@@ -26,10 +27,15 @@ EXPECTED_KEPT = [f"s{i:04d}" for i in range(10, 40) if i % 7 != 0 and i not in (
 
 
 def recipe(tmp_path: Path, pool: Path, process=PROCESS, np=1, name="out", **kw):
-    return parse_recipe({
-        "dataset_path": str(pool), "export_path": str(tmp_path / f"{name}.jsonl"),
-        "np": np, "process": process, **kw,
-    })
+    return parse_recipe(
+        {
+            "dataset_path": str(pool),
+            "export_path": str(tmp_path / f"{name}.jsonl"),
+            "np": np,
+            "process": process,
+            **kw,
+        }
+    )
 
 
 def run(rec, **opts):
@@ -37,13 +43,23 @@ def run(rec, **opts):
 
 
 def test_plan_cuts_row_stages_at_dedup_and_selectors():
-    ops = [registry.create(n, p) for n, p in [
-        ("whitespace_normalization_mapper", {}), ("text_length_filter", {}),
-        ("document_deduplicator", {}), ("text_length_filter", {}),
-        ("random_selector", {"select_num": 1}), ("text_length_filter", {}),
-    ]]
+    ops = [
+        registry.create(n, p)
+        for n, p in [
+            ("whitespace_normalization_mapper", {}),
+            ("text_length_filter", {}),
+            ("document_deduplicator", {}),
+            ("text_length_filter", {}),
+            ("random_selector", {"select_num": 1}),
+            ("text_length_filter", {}),
+        ]
+    ]
     assert [(s.op_indices, s.kind) for s in plan_stages(ops)] == [
-        ([0, 1, 2], "row"), ([3], "row"), ([4], "global"), ([5], "row")]
+        ([0, 1, 2], "row"),
+        ([3], "row"),
+        ([4], "global"),
+        ([5], "row"),
+    ]
 
 
 def test_shard_ranges_cover_rows_independent_of_np():
@@ -166,7 +182,8 @@ def test_kill_between_ops_then_resume_matches_uninterrupted(tmp_path, after_stag
     assert resumed.balanced
     for name in ("dropped.jsonl", "duplicates.jsonl", "changed.jsonl"):
         assert (wd / "trace" / name).read_text() == (
-            tmp_path / "ref.work" / "trace" / name).read_text()
+            tmp_path / "ref.work" / "trace" / name
+        ).read_text()
 
 
 def test_resume_after_recipe_change_recomputes_only_later_stages(tmp_path):
@@ -190,7 +207,8 @@ def test_without_resume_a_rerun_starts_fresh(tmp_path):
     second = run(rec)
     assert first.to_json()["kept"] == second.to_json()["kept"]
     assert read_jsonl(Path(second.work_dir) / "trace" / "dropped.jsonl") == read_jsonl(
-        Path(first.work_dir) / "trace" / "dropped.jsonl")
+        Path(first.work_dir) / "trace" / "dropped.jsonl"
+    )
 
 
 def test_mapper_changes_are_traced_and_clear_stats(tmp_path):

@@ -15,19 +15,23 @@ from mmcurate.sample import Sample
 _NON_CHARACTER = re.compile(rf"\s+|\d+|[{re.escape(string.punctuation)}]")
 
 
+class DocumentDedupParams(Params):
+    """Parameters of ``document_deduplicator``."""
+
+    lowercase: bool = Field(False, description="Lower-case the text before hashing.")
+    ignore_non_character: bool = Field(
+        False, description="Remove whitespace, digits and ASCII punctuation before hashing."
+    )
+
+
 @register("document_deduplicator")
-class DocumentDeduplicator(Deduplicator):
+class DocumentDeduplicator(Deduplicator[DocumentDedupParams]):
     """Drop samples whose text is identical to an earlier one (MD5 after normalisation)."""
 
-    class Params(Params):
-        lowercase: bool = Field(False, description="Lower-case the text before hashing.")
-        ignore_non_character: bool = Field(
-            False, description="Remove whitespace, digits and ASCII punctuation before hashing."
-        )
+    Params = DocumentDedupParams
 
     def hash_key(self, sample: Sample) -> str:
         p = self.params
-        assert isinstance(p, DocumentDeduplicator.Params)
         text = sample.text()
         if p.lowercase:
             text = text.lower()

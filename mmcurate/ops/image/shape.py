@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import Field
 
@@ -13,18 +13,23 @@ from mmcurate.ops.registry import register
 from mmcurate.sample import Sample, StatValue
 
 
+class ImageShapeParams(Params):
+    """Parameters of ``image_shape_filter``."""
+
+    min_width: int = Field(1, ge=0, description="Minimum width in pixels (inclusive).")
+    max_width: int = Field(sys.maxsize, ge=0, description="Maximum width in pixels.")
+    min_height: int = Field(1, ge=0, description="Minimum height in pixels (inclusive).")
+    max_height: int = Field(sys.maxsize, ge=0, description="Maximum height in pixels.")
+    any_or_all: Literal["any", "all"] = Field(
+        "any", description="Keep if any image passes ('any') or only if all pass ('all')."
+    )
+
+
 @register("image_shape_filter")
-class ImageShapeFilter(Filter):
+class ImageShapeFilter(Filter[ImageShapeParams]):
     """Keep samples whose images' width and height are within bounds (reads headers only)."""
 
-    class Params(Params):
-        min_width: int = Field(1, ge=0, description="Minimum width in pixels (inclusive).")
-        max_width: int = Field(sys.maxsize, ge=0, description="Maximum width in pixels.")
-        min_height: int = Field(1, ge=0, description="Minimum height in pixels (inclusive).")
-        max_height: int = Field(sys.maxsize, ge=0, description="Maximum height in pixels.")
-        any_or_all: Literal["any", "all"] = Field(
-            "any", description="Keep if any image passes ('any') or only if all pass ('all')."
-        )
+    Params = ImageShapeParams
 
     stats = {"width": list[int], "height": list[int]}
 
@@ -34,10 +39,8 @@ class ImageShapeFilter(Filter):
 
     def drop_reason(self, stats: dict[str, StatValue]) -> str | None:
         p = self.params
-        assert isinstance(p, ImageShapeFilter.Params)
-        widths = stats["width"]
-        heights = stats["height"]
-        assert isinstance(widths, list) and isinstance(heights, list)
+        widths = cast(list[int], stats["width"])
+        heights = cast(list[int], stats["height"])
         reasons = [
             range_reason("width", w, p.min_width, p.max_width, "min_width", "max_width")
             or range_reason("height", h, p.min_height, p.max_height, "min_height", "max_height")

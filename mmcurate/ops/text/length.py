@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import cast
 
 from pydantic import Field
 
@@ -11,13 +12,18 @@ from mmcurate.ops.registry import register
 from mmcurate.sample import Sample, StatValue
 
 
+class TextLengthParams(Params):
+    """Parameters of ``text_length_filter``."""
+
+    min_len: int = Field(10, ge=0, description="Minimum number of characters (inclusive).")
+    max_len: int = Field(sys.maxsize, ge=0, description="Maximum number of characters.")
+
+
 @register("text_length_filter")
-class TextLengthFilter(Filter):
+class TextLengthFilter(Filter[TextLengthParams]):
     """Keep samples whose text length (characters, all turns) is within [min_len, max_len]."""
 
-    class Params(Params):
-        min_len: int = Field(10, ge=0, description="Minimum number of characters (inclusive).")
-        max_len: int = Field(sys.maxsize, ge=0, description="Maximum number of characters.")
+    Params = TextLengthParams
 
     stats = {"text_len": int}
 
@@ -26,7 +32,6 @@ class TextLengthFilter(Filter):
 
     def drop_reason(self, stats: dict[str, StatValue]) -> str | None:
         p = self.params
-        assert isinstance(p, TextLengthFilter.Params)
         return range_reason(
-            "text_len", int(stats["text_len"]), p.min_len, p.max_len, "min_len", "max_len"
+            "text_len", cast(int, stats["text_len"]), p.min_len, p.max_len, "min_len", "max_len"
         )

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-
-
 from mmcurate.ops.base import Mapper, Params
 from mmcurate.ops.registry import register
 from mmcurate.sample import Message, Sample
 
-# Unicode whitespace variants Data-Juicer maps to a plain space (zero-width ones removed).
-_VARIANTS = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\u0085"
-_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
-_TABLE = {ord(c): " " for c in _VARIANTS} | {ord(c): None for c in _ZERO_WIDTH}
+#: The whitespace variants Data-Juicer maps to a plain space (tab, unicode spaces,
+#: zero-width characters, the object replacement character, U+0084).
+VARIOUS_WHITESPACES = frozenset(
+    " \t\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u00a0\u202f\u205f\u3000\u200b\u200c\u200d\u2060\ufffc\u0084"
+)
+_TABLE = {ord(c): " " for c in VARIOUS_WHITESPACES}
 
 
 @register("whitespace_normalization_mapper")
-class WhitespaceNormalizationMapper(Mapper):
-    """Map unicode space variants to ' ', remove zero-width spaces, strip each turn."""
-
-    class Params(Params):
-        pass
+class WhitespaceNormalizationMapper(Mapper[Params]):
+    """Strip each turn, then map unicode space variants (and tabs) to a plain space."""
 
     def process(self, sample: Sample) -> Sample:
         new = [normalize_whitespace(m.content) for m in sample.messages]
@@ -33,5 +31,5 @@ class WhitespaceNormalizationMapper(Mapper):
 
 
 def normalize_whitespace(text: str) -> str:
-    """Normalise unicode whitespace variants and strip leading/trailing whitespace."""
-    return text.translate(_TABLE).strip()
+    """Data-Juicer's rule: strip, then replace each whitespace variant with ' '."""
+    return text.strip().translate(_TABLE)

@@ -3,8 +3,9 @@ from mmcurate.sample import Message, Sample
 
 
 def sample(text: str) -> Sample:
-    return Sample(id="a", images=["x.png"],
-                  messages=[Message(role="user", content="<image>\n" + text)])
+    return Sample(
+        id="a", images=["x.png"], messages=[Message(role="user", content="<image>\n" + text)]
+    )
 
 
 def test_counts_text_without_placeholders():

@@ -4,7 +4,7 @@ from mmcurate.sample import Message, Sample
 
 
 def test_normalizes_variants_and_strips():
-    assert normalize_whitespace("\u3000a\u00a0b\u200bc  ") == "a bc"
+    assert normalize_whitespace("\u3000a\u00a0b\u200bc\tz  ") == "a b c z"
 
 
 def test_unchanged_sample_is_returned_as_is():
