@@ -80,14 +80,14 @@ class Sample(BaseModel):
         """All message contents joined by ``sep``.
 
         Args:
-            placeholders: ``"strip"`` removes ``<image>``/``<video>``/``<audio>`` tokens
-                (the default for text statistics), ``"keep"`` leaves them in.
+            placeholders: ``"strip"`` removes ``<image>``/``<video>``/``<audio>`` tokens and
+                trims each turn (the default for text statistics: media are not text);
+                ``"keep"`` returns the contents unchanged.
             sep: Separator between turns.
         """
-        joined = sep.join(m.content for m in self.messages)
         if placeholders == "strip":
-            return strip_placeholders(joined)
-        return joined
+            return sep.join(strip_placeholders(m.content).strip() for m in self.messages)
+        return sep.join(m.content for m in self.messages)
 
     def to_row(self) -> dict[str, Any]:
         """The Arrow row form (``meta`` as JSON)."""

@@ -26,9 +26,11 @@ import datasets
 from pydantic import BaseModel, ConfigDict
 
 from mmcurate.errors import ConfigError
+from mmcurate.io.dj import messages_to_text
 from mmcurate.sample import Sample, StatValue
 
 OpKind = Literal["mapper", "filter", "deduplicator", "selector"]
+TextView = Literal["plain", "dj"]
 
 
 class Params(BaseModel):
@@ -67,10 +69,19 @@ class OpContext:
     Attributes:
         root: Folder that relative media paths resolve against.
         work_dir: The run's work directory (caches, models), if any.
+        text_view: What text ops see: ``"plain"`` (all turns joined by newlines, media
+            placeholders removed) or ``"dj"`` (the text exactly as Data-Juicer sees it,
+            its ``<__dj__image>`` tokens and ``[[human]]:`` turn prefixes included).
     """
 
     root: Path = field(default_factory=Path.cwd)
     work_dir: Path | None = None
+    text_view: TextView = "plain"
+
+
+def dj_text(sample: Sample) -> str:
+    """The ``text`` field Data-Juicer would hold for this sample."""
+    return messages_to_text([{"role": m.role, "content": m.content} for m in sample.messages])
 
 
 class SampleError(Exception):
@@ -127,6 +138,12 @@ class Op(ABC, Generic[P]):
     def bind(self, ctx: OpContext) -> None:
         """Give the op its run context (called by the executor, in every worker)."""
         self.ctx = ctx
+
+    def text(self, sample: Sample) -> str:
+        """The sample's text as text ops see it (see :attr:`OpContext.text_view`)."""
+        if self.ctx.text_view == "dj":
+            return dj_text(sample)
+        return sample.text()
 
     def ensure_setup(self) -> None:
         """Run :meth:`setup` once per process."""

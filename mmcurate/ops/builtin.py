@@ -1,6 +1,10 @@
-"""Imports every built-in op module so their ``@register`` decorators run."""
+"""Imports every built-in op package so their ``@register`` decorators run.
 
-from mmcurate.ops.dedup import document  # noqa: F401
-from mmcurate.ops.image import shape  # noqa: F401
-from mmcurate.ops.text import length, whitespace  # noqa: F401
-from mmcurate.selectors import random_select  # noqa: F401
+Each package's ``__init__`` imports its op modules.
+"""
+
+import mmcurate.ops.dedup
+import mmcurate.ops.image
+import mmcurate.ops.text
+import mmcurate.ops.video
+import mmcurate.selectors  # noqa: F401

@@ -92,7 +92,11 @@ class Recipe(BaseModel):
         work_dir: Run directory for checkpoints, traces, errors and summary
             (default: ``<export stem>.work`` next to the export).
         trace_num: Changed-sample traces kept per op (counts are always exact).
-        media_check: Check media files exist and open (headers) while loading.
+        media_check: Check media files exist, open (headers) and are not truncated while
+            loading.
+        text_view: What text ops measure: ``plain`` (the conversation without media
+            placeholders; the default) or ``dj`` (Data-Juicer's text, its special tokens
+            counted as text, for kept sets identical to Data-Juicer's).
         process: The ops, in order.
         ignored: Data-Juicer keys present in the file that mmcurate does not use.
     """
@@ -108,6 +112,7 @@ class Recipe(BaseModel):
     work_dir: str | None = None
     trace_num: int = Field(100, ge=0)
     media_check: bool = True
+    text_view: Literal["plain", "dj"] = "plain"
     process: list[OpSpec] = Field(default_factory=list)
     ignored: dict[str, Any] = Field(default_factory=dict)
 

@@ -184,7 +184,7 @@ class LocalExecutor:
         fp = fp_input
         for stage in self.stages:
             specs = [self.recipe.process[i].model_dump() for i in stage.op_indices]
-            fp = _digest(fp, specs, self.options.shard_rows)
+            fp = _digest(fp, specs, self.options.shard_rows, self.recipe.text_view)
             recorded = state.data["stages"].get(str(stage.index))
             if recorded and recorded["fingerprint"] == fp:
                 snapshot = Snapshot.from_json(recorded["snapshot"])
@@ -286,7 +286,7 @@ class LocalExecutor:
 
     # ------------------------------------------------------------------------ stages
     def _context(self, root: Path) -> OpContext:
-        return OpContext(root=root, work_dir=self.work_dir)
+        return OpContext(root=root, work_dir=self.work_dir, text_view=self.recipe.text_view)
 
     def _run_row_stage(
         self, stage: Stage, snapshot: Snapshot, root: Path, stage_dir: Path

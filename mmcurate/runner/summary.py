@@ -101,7 +101,10 @@ class RunSummary:
         console = console or Console()
         table = Table(title="mmcurate run", show_lines=False)
         for col in ("#", "op", "kind", "in", "kept", "dropped", "errored", "changed", "time"):
-            table.add_column(col, justify="right" if col not in ("op", "kind") else "left")
+            if col in ("op", "kind"):
+                table.add_column(col, overflow="fold")
+            else:
+                table.add_column(col, justify="right", no_wrap=True)
         rows = [self.load, *self.ops]
         for o in rows:
             table.add_row(

@@ -1,0 +1,3 @@
+"""Deduplicators."""
+
+from mmcurate.ops.dedup import document  # noqa: F401

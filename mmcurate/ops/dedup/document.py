@@ -32,7 +32,7 @@ class DocumentDeduplicator(Deduplicator[DocumentDedupParams]):
 
     def hash_key(self, sample: Sample) -> str:
         p = self.params
-        text = sample.text()
+        text = self.text(sample)
         if p.lowercase:
             text = text.lower()
         if p.ignore_non_character:

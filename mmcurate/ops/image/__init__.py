@@ -1,0 +1,3 @@
+"""Image filters and statistics."""
+
+from mmcurate.ops.image import shape  # noqa: F401

@@ -1,0 +1,3 @@
+"""Text mappers and filters."""
+
+from mmcurate.ops.text import length, whitespace  # noqa: F401

@@ -28,7 +28,7 @@ class TextLengthFilter(Filter[TextLengthParams]):
     stats = {"text_len": int}
 
     def compute_stats(self, sample: Sample) -> dict[str, StatValue]:
-        return {"text_len": len(sample.text())}
+        return {"text_len": len(self.text(sample))}
 
     def drop_reason(self, stats: dict[str, StatValue]) -> str | None:
         p = self.params

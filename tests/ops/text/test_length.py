@@ -24,3 +24,13 @@ def test_boundaries_inclusive():
 def test_empty_text_is_dropped_by_default_min():
     op = create("text_length_filter", {})
     assert op.drop_reason(op.compute_stats(Sample(id="e"))) == "text_len=0 < min_len=10"
+
+
+def test_dj_text_view_counts_dj_tokens_like_data_juicer():
+    from mmcurate.ops.base import OpContext
+
+    op = create("text_length_filter", {"min_len": 10})
+    s = Sample(id="a", images=["x.png"], messages=[Message(role="user", content="<image> A bus.")])
+    assert op.compute_stats(s) == {"text_len": 6}  # plain: placeholders are not text
+    op.bind(OpContext(text_view="dj"))
+    assert op.compute_stats(s) == {"text_len": len("<__dj__image> A bus.")}

@@ -1,0 +1,1 @@
+"""Video filters and mappers."""
