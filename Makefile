@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install -q --disable-pip-version-check
 
-.PHONY: demo test lint integration venv dev clean
+.PHONY: demo test test-fast lint integration vllm-venv venv dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,20 @@ dev: $(VENV)/.stamp-dev
 demo: $(VENV)/.stamp-core
 	$(BIN)/curate demo demo-out
 
-test: $(VENV)/.stamp-dev
+# The whole suite: unit tests, then the integration tests against a real vLLM CPU server
+# (its own venv, .venv-vllm, made once by scripts/setup_vllm_server.sh).
+test: $(VENV)/.stamp-dev vllm-venv
 	$(BIN)/pytest -q
+
+# Unit tests only (integration tests skip without .venv-vllm; they fail under CI=true).
+test-fast: $(VENV)/.stamp-dev
+	$(BIN)/pytest -q -m "not integration"
+
+integration: $(VENV)/.stamp-dev vllm-venv
+	$(BIN)/pytest -q -m integration tests/integration
+
+vllm-venv:
+	bash scripts/setup_vllm_server.sh
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check mmcurate tests bench

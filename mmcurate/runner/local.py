@@ -44,7 +44,7 @@ from mmcurate.runner.shard import (
     run_shard,
     shard_paths,
 )
-from mmcurate.runner.snapshot import Snapshot, snapshot_of
+from mmcurate.runner.snapshot import Snapshot, column, snapshot_of
 from mmcurate.runner.summary import OpSummary, RunSummary
 from mmcurate.sample import declared_stats, features
 
@@ -370,8 +370,8 @@ class LocalExecutor:
     ) -> Snapshot:
         t0 = time.perf_counter()
         ds = snapshot.dataset(keep_internal=True)
-        keys = ds[KEY_COLUMN]
-        ids = ds["id"]
+        keys = column(ds, KEY_COLUMN)
+        ids = column(ds, "id")
         dup_of = op.group(keys)
         keep = np.fromiter((d is None for d in dup_of), dtype=bool, count=len(dup_of))
         with (
@@ -419,7 +419,7 @@ class LocalExecutor:
             raise RuntimeError(f"selector {op.name} returned duplicate or out-of-range rows")
         keep = np.zeros(len(ds), dtype=bool)
         keep[chosen] = True
-        ids = ds["id"]
+        ids = column(ds, "id")
         with (stage_dir / "select.dropped.jsonl").open("w", encoding="utf-8") as fd:
             for i in np.flatnonzero(~keep):
                 fd.write(

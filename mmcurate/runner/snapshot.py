@@ -61,6 +61,11 @@ class Snapshot:
         return cls(files=list(data["files"]), indices=data.get("indices"))
 
 
+def column(ds: datasets.Dataset, name: str) -> list[Any]:
+    """A whole column as a Python list (fast path through Arrow; honours indices)."""
+    return ds.with_format("arrow")[name].to_pylist()
+
+
 def write_arrow(ds: datasets.Dataset, path: Path) -> Path:
     """Write a dataset (honouring any indices mapping) to one Arrow stream file."""
     tmp = path.with_suffix(path.suffix + ".tmp")
