@@ -1,3 +1,3 @@
 """Deduplicators."""
 
-from mmcurate.ops.dedup import document  # noqa: F401
+from mmcurate.ops.dedup import document, image, minhash  # noqa: F401

@@ -1,3 +1,3 @@
 """Image filters and statistics."""
 
-from mmcurate.ops.image import shape  # noqa: F401
+from mmcurate.ops.image import aspect_ratio, shape, size, statistics  # noqa: F401
