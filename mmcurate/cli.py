@@ -42,7 +42,8 @@ from mmcurate.models.cli import models_app, serve  # noqa: E402
 app.add_typer(models_app, name="models")
 app.command("serve")(serve)
 
-console = Console()
+# Piped output (CI logs, files) gets a wide console so tables are not folded.
+console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 

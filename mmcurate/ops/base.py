@@ -139,6 +139,20 @@ class Op(ABC, Generic[P]):
         """Give the op its run context (called by the executor, in every worker)."""
         self.ctx = ctx
 
+    def output_stats(self) -> dict[str, Any]:
+        """Stat keys (``<op>.<stat>``) -> type that this op writes (the runner declares them
+        in the output schema before running; a key not declared here would be lost)."""
+        return {}
+
+    def output_scores(self) -> list[str]:
+        """Score keys this op writes (declared in the output schema like stats)."""
+        return []
+
+    def metrics(self) -> dict[str, float]:
+        """Counters since setup (e.g. model requests, cache hits); summed into the run
+        summary per op. Counters must only grow."""
+        return {}
+
     def text(self, sample: Sample) -> str:
         """The sample's text as text ops see it (see :attr:`OpContext.text_view`)."""
         if self.ctx.text_view == "dj":
@@ -210,6 +224,9 @@ class Filter(Op[P]):
     def stat_types(cls) -> dict[str, Any]:
         """Stored stat key -> python type."""
         return {cls.stat_key(k): t for k, t in cls.stats.items()}
+
+    def output_stats(self) -> dict[str, Any]:
+        return self.stat_types()
 
     @abstractmethod
     def compute_stats(self, sample: Sample) -> dict[str, StatValue]:

@@ -32,7 +32,7 @@ from mmcurate import __version__
 from mmcurate.errors import ConfigError, ErrorRecord
 from mmcurate.io import read_dataset, write_dataset
 from mmcurate.ops import registry
-from mmcurate.ops.base import DatasetView, Deduplicator, Filter, Op, OpContext, Selector
+from mmcurate.ops.base import DatasetView, Deduplicator, Op, OpContext, Selector
 from mmcurate.recipes.schema import Recipe
 from mmcurate.runner.progress import Progress
 from mmcurate.runner.shard import (
@@ -294,10 +294,11 @@ class LocalExecutor:
         ops = [self.ops[i] for i in stage.op_indices]
         in_ds = snapshot.dataset()
         stat_types = declared_stats(in_ds.features)
+        score_keys = list(in_ds.features["scores"])
         for op in ops:
-            if isinstance(op, Filter):
-                stat_types.update(op.stat_types())
-        feats = features(stat_types, list(in_ds.features["scores"]))
+            stat_types.update(op.output_stats())
+            score_keys += [k for k in op.output_scores() if k not in score_keys]
+        feats = features(stat_types, score_keys)
         if isinstance(ops[-1], Deduplicator):
             feats[KEY_COLUMN] = datasets.Value("string")
         ranges = shard_ranges(len(in_ds), self.options.shard_rows)

@@ -37,6 +37,7 @@ class OpCounter:
     errored: int = 0
     seconds: float = 0.0
     changed: int = 0
+    metrics: dict[str, float] = field(default_factory=dict)
 
     def add(self, other: OpCounter) -> None:
         """Accumulate another counter into this one."""
@@ -45,6 +46,8 @@ class OpCounter:
         self.errored += other.errored
         self.seconds += other.seconds
         self.changed += other.changed
+        for k, v in other.metrics.items():
+            self.metrics[k] = self.metrics.get(k, 0.0) + v
 
 
 @dataclass
@@ -160,6 +163,7 @@ def run_shard(task: ShardTask, on_rows: Callable[[int], None] | None = None) -> 
         op.bind(task.ctx)
         op.ensure_setup()
     counters = [OpCounter() for _ in task.ops]
+    metrics_before = [op.metrics() for op in task.ops]
     side = _Side(paths)
     has_key = isinstance(task.ops[-1], Deduplicator) if task.ops else False
     schema = task.features.arrow_schema
@@ -185,6 +189,8 @@ def run_shard(task: ShardTask, on_rows: Callable[[int], None] | None = None) -> 
             on_rows(len(rows))
     writer.finalize()
     writer.close()
+    for op, counter, before in zip(task.ops, counters, metrics_before, strict=True):
+        counter.metrics = {k: v - before.get(k, 0.0) for k, v in op.metrics().items()}
     tmp_data.replace(paths["data"])
     side.flush()
     result = ShardResult(shard=task.shard, n_out=n_out, counters=counters)

@@ -25,6 +25,7 @@ class OpSummary:
     errored: int = 0
     changed: int = 0
     seconds: float = 0.0
+    metrics: dict[str, float] = field(default_factory=dict)
 
     @property
     def kept(self) -> int:
@@ -38,6 +39,8 @@ class OpSummary:
         self.errored += c.errored
         self.changed += c.changed
         self.seconds += c.seconds
+        for k, v in c.metrics.items():
+            self.metrics[k] = self.metrics.get(k, 0.0) + v
 
 
 @dataclass
@@ -119,6 +122,10 @@ class RunSummary:
                 f"{o.seconds:.2f}s",
             )
         console.print(table)
+        for o in self.ops:
+            if o.metrics:
+                shown = ", ".join(f"{k} {v:g}" for k, v in sorted(o.metrics.items()))
+                console.print(f"[dim]{o.name}: {shown}[/dim]")
         mark = "[green]balanced[/green]" if self.balanced else "[red]NOT BALANCED[/red]"
         console.print(
             f"in {self.n_in} = kept {self.kept} + dropped {self.dropped} + errored "

@@ -73,12 +73,12 @@ class DocumentMinhashDedupParams(Params):
                 raise ValueError(f"ignore_pattern is not a valid regex: {err}") from None
         if (self.num_bands is None) != (self.num_rows_per_band is None):
             raise ValueError("set both num_bands and num_rows_per_band, or neither")
-        if self.num_bands is not None and self.num_rows_per_band is not None:
-            if self.num_bands * self.num_rows_per_band > self.num_permutations:
-                raise ValueError(
-                    f"num_bands * num_rows_per_band = {self.num_bands * self.num_rows_per_band}"
-                    f" exceeds num_permutations = {self.num_permutations}"
-                )
+        used = (self.num_bands or 0) * (self.num_rows_per_band or 0)
+        if used > self.num_permutations:
+            raise ValueError(
+                f"num_bands * num_rows_per_band = {used}"
+                f" exceeds num_permutations = {self.num_permutations}"
+            )
         return self
 
 
@@ -214,4 +214,3 @@ class DocumentMinhashDeduplicator(Deduplicator[DocumentMinhashDedupParams]):
             if root != pos:
                 out[row] = rows[root]
         return out
-

@@ -119,9 +119,7 @@ def decode_thumbnail(path: Path, side: int = THUMB_SIDE) -> Thumbnail:
     if scale < 1:
         target = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
         rgb = rgb.resize(target, Image.Resampling.BOX)
-    return Thumbnail(
-        rgb=np.asarray(rgb), gray=np.asarray(rgb.convert("L")), full_size=full_size
-    )
+    return Thumbnail(rgb=np.asarray(rgb), gray=np.asarray(rgb.convert("L")), full_size=full_size)
 
 
 def thumbnail(sample: Sample, i: int, ctx: OpContext, memo: ThumbnailMemo = MEMO) -> Thumbnail:

@@ -8,7 +8,14 @@ from typing import Literal, cast
 
 from pydantic import Field, field_validator
 
-from mmcurate.ops.base import Filter, OpContext, Params, SampleError, combine_any_or_all, range_reason
+from mmcurate.ops.base import (
+    Filter,
+    OpContext,
+    Params,
+    SampleError,
+    combine_any_or_all,
+    range_reason,
+)
 from mmcurate.ops.image.media import image_path
 from mmcurate.ops.registry import register
 from mmcurate.sample import Sample, StatValue

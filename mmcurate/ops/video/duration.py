@@ -35,13 +35,17 @@ class VideoDurationFilter(Filter[VideoDurationParams]):
 
     def compute_stats(self, sample: Sample) -> dict[str, StatValue]:
         return {
-            "duration": [video_info(sample, i, self.ctx).duration for i in range(len(sample.videos))]
+            "duration": [
+                video_info(sample, i, self.ctx).duration for i in range(len(sample.videos))
+            ]
         }
 
     def drop_reason(self, stats: dict[str, StatValue]) -> str | None:
         p = self.params
         reasons = [
-            range_reason("duration", d, p.min_duration, p.max_duration, "min_duration", "max_duration")
+            range_reason(
+                "duration", d, p.min_duration, p.max_duration, "min_duration", "max_duration"
+            )
             for d in cast(list[float], stats["duration"])
         ]
         return combine_any_or_all(reasons, p.any_or_all, "videos")
