@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 from pydantic import Field
 
-from mmcurate.io.dj import messages_to_text, text_to_messages
-from mmcurate.ops.base import Op, Params, SampleError, _fmt, range_reason
+from mmcurate.io.dj import from_dj, messages_to_text, text_to_messages
+from mmcurate.ops.base import Op, Params, SampleError, range_reason
 from mmcurate.sample import PLACEHOLDERS, Message, Sample
 
 
@@ -62,12 +62,17 @@ def dj_range_reason(
     inside = above and below
     if inside != params.reversed_range:
         return None
-    v = _fmt(value)
+    v = _num(value)
     lb, hb = ("[" if lo_closed else "("), ("]" if hi_closed else ")")
-    interval = f"{lb}{lo_name}={_fmt(lo)}, {hi_name}={_fmt(hi)}{hb}"
+    interval = f"{lb}{lo_name}={_num(lo)}, {hi_name}={_num(hi)}{hb}"
     if params.reversed_range:
         return f"{stat}={v} inside {interval} (reversed_range)"
     return f"{stat}={v} outside {interval}"
+
+
+def _num(v: float) -> str:
+    """Numbers as :func:`~mmcurate.ops.base.range_reason` writes them."""
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
 def map_text(op: Op, sample: Sample, fn: Callable[[str], str]) -> Sample:
@@ -75,21 +80,24 @@ def map_text(op: Op, sample: Sample, fn: Callable[[str], str]) -> Sample:
 
     ``plain``: ``fn`` rewrites each turn's content. ``dj``: ``fn`` rewrites the text
     Data-Juicer holds for the sample (turn prefixes, special tokens), which is then parsed
-    back into turns; this is exactly Data-Juicer's behaviour, including matches that span
-    turns.
+    back into turns, so a rewrite sees what Data-Juicer's sees (matches may span turns).
 
     Returns:
         ``sample`` itself when nothing changed, else a copy with new messages.
 
     Raises:
-        SampleError: (dj view) the rewrite changed the turn roles or the media tokens.
+        SampleError: the rewrite added or removed media placeholders, or (dj view) changed
+            the turns.
     """
     if op.ctx.text_view == "dj":
         return _map_dj_text(op, sample, fn)
     new = [fn(m.content) for m in sample.messages]
-    if all(n == m.content for n, m in zip(new, sample.messages, strict=True)):
-        return sample
-    return with_contents(sample, new)
+    changed = False
+    for n, m in zip(new, sample.messages, strict=True):
+        if n != m.content:
+            changed = True
+            _check_placeholders(op, m.content, n)
+    return with_contents(sample, new) if changed else sample
 
 
 def with_contents(sample: Sample, contents: list[str]) -> Sample:
@@ -107,12 +115,34 @@ def _map_dj_text(op: Op, sample: Sample, fn: Callable[[str], str]) -> Sample:
     new_text = fn(text)
     if new_text == text:
         return sample
-    new = text_to_messages(new_text)
-    roles = [m["role"] for m in new]
-    if roles != [m["role"] for m in raw]:
-        raise SampleError(f"{op.name}: the rewrite changed the turns of the Data-Juicer text")
+    if len(raw) == 1 and raw[0]["role"] == "user":
+        # One user turn is written as its content alone (no turn prefix to parse back).
+        contents = [from_dj(new_text)]
+    else:
+        new = text_to_messages(new_text)
+        if [m["role"] for m in new] != [m["role"] for m in raw]:
+            raise SampleError(f"{op.name}: the rewrite changed the turns of the Data-Juicer text")
+        contents = [m["content"] for m in new]
+    _check_placeholders(op, "\n".join(m["content"] for m in raw), "\n".join(contents))
+    return with_contents(sample, contents)
+
+
+def _check_placeholders(op: Op, before: str, after: str) -> None:
+    """A rewrite must keep the media placeholders (they pair with the media lists)."""
     for token in PLACEHOLDERS:
-        before = sum(m["content"].count(token) for m in raw)
-        if sum(m["content"].count(token) for m in new) != before:
-            raise SampleError(f"{op.name}: the rewrite changed the {token} tokens")
-    return with_contents(sample, [m["content"] for m in new])
+        if (token in before or token in after) and before.count(token) != after.count(token):
+            raise SampleError(f"{op.name}: the rewrite changed the {token} placeholders")
+
+
+def reject_tokenization(value: bool, model: str) -> bool:
+    """Validator body for Data-Juicer's ``tokenization`` flag: only ``False`` is available.
+
+    Raises:
+        ValueError: for ``True`` (pydantic reports it; the op raises ``ConfigError``).
+    """
+    if value:
+        raise ValueError(
+            f"tokenization: true needs a model download ({model}), which is not available "
+            "offline; use tokenization: false (words split on spaces, newlines and tabs)"
+        )
+    return value

@@ -7,12 +7,13 @@ from typing import cast
 
 from pydantic import Field
 
-from mmcurate.ops.base import Filter, Params, range_reason
+from mmcurate.ops.base import Filter
 from mmcurate.ops.registry import register
+from mmcurate.ops.text.common import DJRangeParams, dj_range_reason
 from mmcurate.sample import Sample, StatValue
 
 
-class TextLengthParams(Params):
+class TextLengthParams(DJRangeParams):
     """Parameters of ``text_length_filter``."""
 
     min_len: int = Field(10, ge=0, description="Minimum number of characters (inclusive).")
@@ -32,6 +33,5 @@ class TextLengthFilter(Filter[TextLengthParams]):
 
     def drop_reason(self, stats: dict[str, StatValue]) -> str | None:
         p = self.params
-        return range_reason(
-            "text_len", cast(int, stats["text_len"]), p.min_len, p.max_len, "min_len", "max_len"
-        )
+        value = cast(int, stats["text_len"])
+        return dj_range_reason("text_len", value, p.min_len, p.max_len, "min_len", "max_len", p)

@@ -5,9 +5,6 @@ characters only (``split_on_whitespace(document, new_line=True, tab=True)``; oth
 spaces stay inside words), drops empty pieces, then *refines* the words: optionally
 lower-cases each, strips the :data:`~mmcurate.ops.text.chars.SPECIAL_CHARACTERS` from both
 ends of each, and drops words that became empty (``words_refinement``).
-
-The split of the most recent text is memoised, so two word filters in a row (for example
-``words_num_filter`` then ``word_repetition_filter``) split each sample once.
 """
 
 from __future__ import annotations
@@ -15,18 +12,11 @@ from __future__ import annotations
 from mmcurate.ops.text.chars import SPECIAL_CHARACTERS
 
 _SPECIAL = SPECIAL_CHARACTERS
-_last: tuple[str, tuple[str, ...]] = ("", ())
 
 
-def split_words(text: str) -> tuple[str, ...]:
-    """The non-empty pieces of ``text`` between spaces, newlines and tabs (memoised)."""
-    global _last
-    last_text, last_words = _last
-    if text == last_text:
-        return last_words
-    words = tuple(filter(None, text.replace("\n", " ").replace("\t", " ").split(" ")))
-    _last = (text, words)
-    return words
+def split_words(text: str) -> list[str]:
+    """The non-empty pieces of ``text`` between spaces, newlines and tabs."""
+    return list(filter(None, text.replace("\n", " ").replace("\t", " ").split(" ")))
 
 
 def strip_special(word: str) -> str:
@@ -43,7 +33,7 @@ def strip_special(word: str) -> str:
     return word[i:j]
 
 
-def refine_words(words: tuple[str, ...] | list[str], lower_case: bool = False) -> list[str]:
+def refine_words(words: list[str], lower_case: bool = False) -> list[str]:
     """Data-Juicer's ``words_refinement(words, lower_case, strip_chars=SPECIAL_CHARACTERS)``.
 
     Lower-cases first (if asked), then strips special characters from both ends of each
@@ -62,7 +52,7 @@ def refine_words(words: tuple[str, ...] | list[str], lower_case: bool = False) -
     return out
 
 
-def count_words(words: tuple[str, ...] | list[str]) -> int:
+def count_words(words: list[str]) -> int:
     """``len(refine_words(words))`` without building the list: words that are not made of
     special characters only."""
     special = _SPECIAL

@@ -34,3 +34,9 @@ def test_dj_text_view_counts_dj_tokens_like_data_juicer():
     assert op.compute_stats(s) == {"text_len": 6}  # plain: placeholders are not text
     op.bind(OpContext(text_view="dj"))
     assert op.compute_stats(s) == {"text_len": len("<__dj__image> A bus.")}
+
+
+def test_accepts_data_juicer_filter_options():
+    op = create("text_length_filter", {"min_len": 6, "max_len": 8, "max_closed_interval": False})
+    assert op.drop_reason({"text_len": 7}) is None
+    assert op.drop_reason({"text_len": 8}) == "text_len=8 outside [min_len=6, max_len=8)"
