@@ -178,7 +178,7 @@ class DocumentMinhashDeduplicator(Deduplicator[DocumentMinhashDedupParams]):
             scheme="legacy",
             permutations=_permutations(p.num_permutations),
         )
-        m.update_batch(sorted(shingles(text, p.tokenization, p.window_size)))
+        m.update_batch(list(shingles(text, p.tokenization, p.window_size)))
         return np.asarray(m.hashvalues)
 
     def hash_key(self, sample: Sample) -> str:

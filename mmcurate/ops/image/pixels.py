@@ -3,9 +3,9 @@
 Image statistics (sharpness, entropy, colorfulness) are computed on a *thumbnail*: the
 image scaled so its long side is at most :data:`THUMB_SIDE` pixels (never enlarged). JPEGs
 are decoded directly at a reduced scale (PIL ``draft``, DCT scaling), which is several times
-faster than a full decode; the result is then resized with a box filter to the exact scale.
-Stats are therefore measured at that scale, not at full resolution: the same photo at
-different resolutions gives comparable values.
+faster than a full decode; the result is then resized (bilinear, antialiased) to the exact
+scale. Stats are therefore measured at that scale, not at full resolution: the same photo
+at different resolutions gives comparable values.
 
 Several ops of one recipe usually look at the same images one after the other (the runner
 applies each op of a stage to a whole batch in turn), so thumbnails are kept in a small
@@ -118,16 +118,26 @@ def decode_thumbnail(path: Path, side: int = THUMB_SIDE) -> Thumbnail:
     scale = side / max(rgb.size)
     if scale < 1:
         target = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
-        rgb = rgb.resize(target, Image.Resampling.BOX)
+        rgb = rgb.resize(target, Image.Resampling.BILINEAR)  # antialiased when shrinking
     return Thumbnail(rgb=np.asarray(rgb), gray=np.asarray(rgb.convert("L")), full_size=full_size)
 
 
-def thumbnail(sample: Sample, i: int, ctx: OpContext, memo: ThumbnailMemo = MEMO) -> Thumbnail:
-    """The thumbnail of ``sample.images[i]``, decoded once per process (see :class:`ThumbnailMemo`).
+def thumbnail(
+    sample: Sample, i: int, ctx: OpContext, memo: ThumbnailMemo | None = None
+) -> Thumbnail:
+    """The thumbnail of ``sample.images[i]``, decoded once per process.
+
+    Args:
+        sample: The sample.
+        i: Index into ``sample.images``.
+        ctx: The run context (relative paths resolve against ``ctx.root``).
+        memo: Where to look up and keep thumbnails; default: the per-process :data:`MEMO`.
 
     Raises:
         SampleError: naming ``images[i]`` and the file when it is missing or not decodable.
     """
+    if memo is None:
+        memo = MEMO
     path = image_path(sample, i, ctx)
     try:
         st = os.stat(path)

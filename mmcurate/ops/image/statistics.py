@@ -10,13 +10,14 @@ larger on sharp photos).
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from abc import abstractmethod
+from typing import ClassVar, Literal, cast
 
 import numpy as np
 from pydantic import Field
 
-from mmcurate.ops.base import Filter, Params, combine_any_or_all, range_reason
-from mmcurate.ops.image.pixels import thumbnail
+from mmcurate.ops.base import Filter, P, Params, combine_any_or_all, range_reason
+from mmcurate.ops.image import pixels
 from mmcurate.ops.registry import register
 from mmcurate.sample import Sample, StatValue
 
@@ -55,13 +56,54 @@ def colorfulness(rgb: np.ndarray) -> float:
     """
     if rgb.size == 0:
         return 0.0
-    f = rgb.astype(np.float32)
-    r, g, b = f[..., 0], f[..., 1], f[..., 2]
-    rg = r - g
-    yb = 0.5 * (r + g) - b
-    std = np.hypot(rg.std(dtype=np.float64), yb.std(dtype=np.float64))
-    mean = np.hypot(rg.mean(dtype=np.float64), yb.mean(dtype=np.float64))
-    return float(std + 0.3 * mean)
+    f = rgb.reshape(-1, 3).astype(np.float32)
+    rg = f[:, 0] - f[:, 1]
+    yb = 0.5 * (f[:, 0] + f[:, 1]) - f[:, 2]
+    # numpy sums float32 pairwise: the error is far below what any threshold can see
+    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+class PixelStatFilter(Filter[P]):
+    """Base of filters measuring one value per image on the shared thumbnail.
+
+    A subclass sets ``stat`` (its stat name), declares ``stats`` and implements
+    :meth:`measure`. Its metrics count images decoded and images found in the memo.
+    """
+
+    stat: ClassVar[str]
+    _decoded = 0
+    _memo_hits = 0
+
+    def setup(self) -> None:
+        self._decoded = self._memo_hits = 0
+
+    @abstractmethod
+    def measure(self, thumb: pixels.Thumbnail) -> float:
+        """The statistic of one image."""
+
+    def compute_stats(self, sample: Sample) -> dict[str, StatValue]:
+        values = []
+        for i in range(len(sample.images)):
+            misses = pixels.MEMO.misses
+            thumb = pixels.thumbnail(sample, i, self.ctx)
+            if pixels.MEMO.misses != misses:
+                self._decoded += 1
+            else:
+                self._memo_hits += 1
+            values.append(self.measure(thumb))
+        return {self.stat: values}
+
+    def metrics(self) -> dict[str, float]:
+        return {"images_decoded": float(self._decoded), "decode_memo_hits": float(self._memo_hits)}
+
+    @abstractmethod
+    def bounds(self) -> tuple[float | None, float | None, AnyOrAll]:
+        """(min, max, any_or_all) from the params; ``None`` is no bound."""
+
+    def drop_reason(self, stats: dict[str, StatValue]) -> str | None:
+        lo, hi, any_or_all = self.bounds()
+        values = cast(list[float], stats[self.stat])
+        return _bounds_reason(values, self.stat, lo, hi, any_or_all)
 
 
 def _bounds_reason(
@@ -88,25 +130,20 @@ class ImageSharpnessParams(Params):
 
 
 @register("image_sharpness_filter")
-class ImageSharpnessFilter(Filter[ImageSharpnessParams]):
+class ImageSharpnessFilter(PixelStatFilter[ImageSharpnessParams]):
     """Record image sharpness (Laplacian variance at 256 px; low = blurry), optionally bounded."""
 
     Params = ImageSharpnessParams
 
+    stat = "sharpness"
     stats = {"sharpness": list[float]}
 
-    def compute_stats(self, sample: Sample) -> dict[str, StatValue]:
-        return {
-            "sharpness": [
-                laplacian_variance(thumbnail(sample, i, self.ctx).gray)
-                for i in range(len(sample.images))
-            ]
-        }
-
-    def drop_reason(self, stats: dict[str, StatValue]) -> str | None:
+    def bounds(self) -> tuple[float | None, float | None, AnyOrAll]:
         p = self.params
-        values = cast(list[float], stats["sharpness"])
-        return _bounds_reason(values, "sharpness", p.min_sharpness, p.max_sharpness, p.any_or_all)
+        return p.min_sharpness, p.max_sharpness, p.any_or_all
+
+    def measure(self, thumb: pixels.Thumbnail) -> float:
+        return laplacian_variance(thumb.gray)
 
 
 class ImageEntropyParams(Params):
@@ -122,24 +159,20 @@ class ImageEntropyParams(Params):
 
 
 @register("image_entropy_filter")
-class ImageEntropyFilter(Filter[ImageEntropyParams]):
+class ImageEntropyFilter(PixelStatFilter[ImageEntropyParams]):
     """Record image entropy (bits of the gray histogram; low = flat/blank), optionally bounded."""
 
     Params = ImageEntropyParams
 
+    stat = "entropy"
     stats = {"entropy": list[float]}
 
-    def compute_stats(self, sample: Sample) -> dict[str, StatValue]:
-        return {
-            "entropy": [
-                gray_entropy(thumbnail(sample, i, self.ctx).gray) for i in range(len(sample.images))
-            ]
-        }
-
-    def drop_reason(self, stats: dict[str, StatValue]) -> str | None:
+    def bounds(self) -> tuple[float | None, float | None, AnyOrAll]:
         p = self.params
-        values = cast(list[float], stats["entropy"])
-        return _bounds_reason(values, "entropy", p.min_entropy, p.max_entropy, p.any_or_all)
+        return p.min_entropy, p.max_entropy, p.any_or_all
+
+    def measure(self, thumb: pixels.Thumbnail) -> float:
+        return gray_entropy(thumb.gray)
 
 
 class ImageColorfulnessParams(Params):
@@ -155,23 +188,17 @@ class ImageColorfulnessParams(Params):
 
 
 @register("image_colorfulness_filter")
-class ImageColorfulnessFilter(Filter[ImageColorfulnessParams]):
+class ImageColorfulnessFilter(PixelStatFilter[ImageColorfulnessParams]):
     """Record image colorfulness (Hasler-Suesstrunk; 0 = grayscale), optionally bounded."""
 
     Params = ImageColorfulnessParams
 
+    stat = "colorfulness"
     stats = {"colorfulness": list[float]}
 
-    def compute_stats(self, sample: Sample) -> dict[str, StatValue]:
-        return {
-            "colorfulness": [
-                colorfulness(thumbnail(sample, i, self.ctx).rgb) for i in range(len(sample.images))
-            ]
-        }
-
-    def drop_reason(self, stats: dict[str, StatValue]) -> str | None:
+    def bounds(self) -> tuple[float | None, float | None, AnyOrAll]:
         p = self.params
-        values = cast(list[float], stats["colorfulness"])
-        return _bounds_reason(
-            values, "colorfulness", p.min_colorfulness, p.max_colorfulness, p.any_or_all
-        )
+        return p.min_colorfulness, p.max_colorfulness, p.any_or_all
+
+    def measure(self, thumb: pixels.Thumbnail) -> float:
+        return colorfulness(thumb.rgb)

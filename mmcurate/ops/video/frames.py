@@ -148,45 +148,49 @@ class VideoFramesMapper(Mapper[VideoFramesParams]):
             done = json.loads(manifest.read_text())
             return [str(out_dir / n) for n in done["frames"]], list(done["times"])
         targets = target_times(info.duration, p.fps, p.frame_num, p.max_frames)
+        names: list[str] = []
+        times: list[float] = []
         with open_video(sample, i, self.ctx) as (path, container, stream):
             stream.thread_type = "AUTO"
-            picked: list[tuple[float, Image.Image]] = []
             last: tuple[float, Any] | None = None
             j = 0
             for n, frame in enumerate(container.decode(stream)):
                 t = float(frame.time) if frame.time is not None else n / (info.fps or 1.0)
                 last = (t, frame)
                 if j < len(targets) and t + 1e-6 >= targets[j]:
-                    picked.append((t, frame.to_image()))
+                    names.append(self._save(i, out_dir, len(names), frame.to_image()))
+                    times.append(round(t, 6))
                     while j < len(targets) and t + 1e-6 >= targets[j]:
                         j += 1
                     if j == len(targets):
                         break
             if last is None:
                 raise SampleError(f"videos[{i}]: no decodable frame in {path}")
-            if j < len(targets) and (not picked or picked[-1][0] != last[0]):
-                picked.append((last[0], last[1].to_image()))  # targets past the last frame
-        return self._write(i, out_dir, picked)
-
-    def _write(
-        self, i: int, out_dir: Path, picked: list[tuple[float, Image.Image]]
-    ) -> tuple[list[str], list[float]]:
-        p = self.params
-        names = [f"frame_{k:04d}.jpg" for k in range(len(picked))]
+            if j < len(targets) and (not times or times[-1] != round(last[0], 6)):
+                # targets past the last frame (the stated duration runs to its end)
+                names.append(self._save(i, out_dir, len(names), last[1].to_image()))
+                times.append(round(last[0], 6))
         try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            for name, (_, img) in zip(names, picked, strict=True):
-                rgb = img.convert("RGB")
-                if p.max_side is not None and max(rgb.size) > p.max_side:
-                    rgb.thumbnail((p.max_side, p.max_side), Image.Resampling.LANCZOS)
-                _atomic_save(out_dir / name, rgb, p.quality)
-            times = [round(t, 6) for t, _ in picked]
             tmp = out_dir / f".{_MANIFEST}.{os.getpid()}.tmp"
             tmp.write_text(json.dumps({"frames": names, "times": times}))
-            os.replace(tmp, out_dir / _MANIFEST)
+            os.replace(tmp, manifest)
         except OSError as err:
             raise SampleError(f"videos[{i}]: cannot write frames to {out_dir}: {err}") from None
         return [str(out_dir / n) for n in names], times
+
+    def _save(self, i: int, out_dir: Path, k: int, img: Image.Image) -> str:
+        """Write frame number ``k`` as JPEG (downscaled to ``max_side``); returns its name."""
+        p = self.params
+        name = f"frame_{k:04d}.jpg"
+        rgb = img.convert("RGB")
+        if p.max_side is not None and max(rgb.size) > p.max_side:
+            rgb.thumbnail((p.max_side, p.max_side), Image.Resampling.LANCZOS)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            _atomic_save(out_dir / name, rgb, p.quality)
+        except OSError as err:
+            raise SampleError(f"videos[{i}]: cannot write frames to {out_dir}: {err}") from None
+        return name
 
 
 def _atomic_save(path: Path, img: Image.Image, quality: int) -> None:

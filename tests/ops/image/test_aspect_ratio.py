@@ -24,7 +24,7 @@ def test_ratio_of_every_image(tmp_path, op_factory):
 
 
 def test_defaults_and_boundaries(op_factory):
-    op = op_factory()  # Data-Juicer defaults: [0.333, 3.0], inclusive
+    op = op_factory(any_or_all="all")  # Data-Juicer defaults: [0.333, 3.0], inclusive
     assert op.drop_reason({"aspect_ratio": [3.0]}) is None
     assert op.drop_reason({"aspect_ratio": [0.333]}) is None
     assert op.drop_reason({"aspect_ratio": [3.01]}) == "images[0] aspect_ratio=3.01 > max_ratio=3"

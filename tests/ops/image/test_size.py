@@ -52,7 +52,7 @@ def test_reads_file_sizes_of_every_image(tmp_path, op_factory):
 
 
 def test_boundaries_are_inclusive(op_factory):
-    op = op_factory(min_size="1KB", max_size="2KB")
+    op = op_factory(min_size="1KB", max_size="2KB", any_or_all="all")
     assert op.drop_reason({"bytes": [1024]}) is None
     assert op.drop_reason({"bytes": [2048]}) is None
     assert op.drop_reason({"bytes": [1023]}) == "images[0] size=1023 < min_size=1024"
