@@ -25,7 +25,7 @@ import pyarrow as pa
 from datasets.arrow_writer import ArrowWriter
 
 from mmcurate.errors import ErrorRecord
-from mmcurate.io.media import MediaChecker
+from mmcurate.io.media import ImageInfo, MediaChecker
 from mmcurate.io.records import Row
 from mmcurate.sample import COLUMNS, dump_meta, features
 
@@ -57,6 +57,7 @@ class ShardResult:
     errors: list[ErrorRecord] = field(default_factory=list)
     stat_types: dict[str, Any] = field(default_factory=dict)
     score_keys: set[str] = field(default_factory=set)
+    image_info: dict[str, ImageInfo] = field(default_factory=dict)
 
 
 def stat_type(value: Any) -> Any:
@@ -137,6 +138,8 @@ def read_shard(shard: Shard, out: str, root: Path, media_check: bool) -> ShardRe
                 rows.clear()
         writer.write_table(pa.Table.from_pylist(rows, schema=_STAGING_SCHEMA))
         writer.finalize()
+    if checker is not None:
+        result.image_info = checker.image_info
     return result
 
 
@@ -197,6 +200,7 @@ class Built:
     dataset: datasets.Dataset
     errors: list[ErrorRecord]
     n_input: int
+    image_info: dict[str, ImageInfo] = field(default_factory=dict)
 
 
 def build_dataset(
@@ -240,4 +244,5 @@ def build_dataset(
         dataset=_finalize(staged, types, scores, num_proc),
         errors=[e for r in results for e in r.errors],
         n_input=sum(r.n_input for r in results),
+        image_info={k: v for r in results for k, v in r.image_info.items()},
     )

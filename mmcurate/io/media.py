@@ -7,6 +7,7 @@ Media paths are stored as the input gave them. A relative path is relative to th
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -19,6 +20,13 @@ from typing import Any
 from PIL import Image
 
 from mmcurate.sample import Sample
+
+#: EXIF orientations (tag 0x0112) that turn the stored image by 90 degrees when displayed.
+_TRANSPOSED_ORIENTATIONS = frozenset({5, 6, 7, 8})
+_ORIENTATION_TAG = 0x0112
+
+#: Header facts of an image file: (mtime_ns, size in bytes, displayed width, height).
+ImageInfo = tuple[int, int, int, int]
 
 #: Sample fields that hold media paths, in the order they are checked.
 MEDIA_FIELDS = ("images", "videos", "audios")
@@ -45,6 +53,12 @@ def resolve_media(root: Path, path: str) -> Path | str:
         The URI unchanged (``str``) for URIs; otherwise an absolute ``Path`` (relative paths
         are joined to ``root``; ``..`` is normalised, symlinks are not followed).
     """
+    return _resolve(os.fspath(root), path)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _resolve(root: str, path: str) -> Path | str:
+    # Memoised: one sample's media are resolved by the load check and by every media op.
     if is_uri(path):
         return path
     return Path(os.path.abspath(os.path.join(root, path)))
@@ -93,6 +107,9 @@ class MediaChecker:
         """
         self.root = root
         self._memo: dict[tuple[str, str], str | None] = {}
+        #: Header facts of every image that passed, keyed by absolute path: image ops
+        #: reuse them instead of opening each file again (see ``OpContext.media_info``).
+        self.image_info: dict[str, ImageInfo] = {}
 
     def problem(self, row: Mapping[str, Any]) -> tuple[str, str] | None:
         """The first media problem of a canonical row as ``(reason, file)``, or ``None``."""
@@ -104,33 +121,53 @@ class MediaChecker:
             if key not in self._memo:
                 if len(self._memo) > 100_000:
                     self._memo.clear()
-                self._memo[key] = _file_problem(target, image=field == "images")
+                self._memo[key] = _file_problem(
+                    target, image=field == "images", info=self.image_info
+                )
             reason = self._memo[key]
             if reason is not None:
                 return f"{field}[{i}]: {reason}", str(target)
         return None
 
 
-def _file_problem(path: Path, image: bool) -> str | None:
+def displayed_size(im: Image.Image) -> tuple[int, int]:
+    """(width, height) as displayed: swapped when the EXIF orientation turns the image.
+
+    Reads the EXIF block already parsed with the header; never decodes pixels. This is the
+    size Data-Juicer sees (its image loader applies ``ImageOps.exif_transpose``).
+    """
+    w, h = im.size
+    if im.format not in ("JPEG", "MPO", "TIFF", "WEBP", "PNG"):
+        return w, h
     try:
-        info = path.stat()
+        orientation = im.getexif().get(_ORIENTATION_TAG)
+    except Exception:  # noqa: BLE001 - a broken EXIF block must not fail a size query
+        orientation = None
+    return (h, w) if orientation in _TRANSPOSED_ORIENTATIONS else (w, h)
+
+
+def _file_problem(path: Path, image: bool, info: dict[str, ImageInfo] | None = None) -> str | None:
+    try:
+        st = path.stat()
     except FileNotFoundError:
         return f"file not found: {path}"
     except OSError as err:
         return f"cannot stat file: {path} ({err})"
-    if not stat.S_ISREG(info.st_mode):
+    if not stat.S_ISREG(st.st_mode):
         return f"not a file: {path}"
-    if info.st_size == 0:
+    if st.st_size == 0:
         return f"zero-byte file: {path}"
     if image:
         try:
             with Image.open(path) as img:
-                img.size  # noqa: B018 - the header is parsed on open; size proves it
+                width, height = displayed_size(img)
                 fmt = img.format
         except Exception as err:  # PIL raises many types for bad headers
             return f"not a readable image: {path} ({type(err).__name__}: {err})"
-        if fmt and _truncated(path, fmt, info.st_size):
+        if fmt and _truncated(path, fmt, st.st_size):
             return f"truncated {fmt} image (end of file missing): {path}"
+        if info is not None:
+            info[str(path)] = (st.st_mtime_ns, st.st_size, width, height)
     return None
 
 

@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from mmcurate.io.folder import folder_shards
 from mmcurate.io.formats import CODECS, FORMATS, valid_formats
 from mmcurate.io.hf import plan_hf
 from mmcurate.io.jsonfile import json_shards
+from mmcurate.io.media import ImageInfo
 
 #: Environment variable naming the default cache folder (else ``~/.cache/mmcurate``).
 CACHE_ENV = "MMCURATE_CACHE"
@@ -35,6 +36,8 @@ class LoadResult:
         format: The format that was read.
         errors: One ``op="load"`` record per input record that was left out.
         n_input: Input records seen (``len(dataset) + len(errors)``).
+        image_info: Header facts of the images the media check opened, by absolute path
+            (mtime_ns, bytes, displayed width, height); empty without the check.
     """
 
     dataset: datasets.Dataset
@@ -42,6 +45,7 @@ class LoadResult:
     format: str
     errors: list[ErrorRecord]
     n_input: int
+    image_info: dict[str, ImageInfo] = field(default_factory=dict)
 
 
 def default_cache_dir() -> Path:
@@ -118,4 +122,4 @@ def read_dataset(
         num_proc=num_proc,
         stat_types=stat_types,
     )
-    return LoadResult(built.dataset, root, fmt, built.errors, built.n_input)
+    return LoadResult(built.dataset, root, fmt, built.errors, built.n_input, built.image_info)

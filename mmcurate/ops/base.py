@@ -72,11 +72,15 @@ class OpContext:
         text_view: What text ops see: ``"plain"`` (all turns joined by newlines, media
             placeholders removed) or ``"dj"`` (the text exactly as Data-Juicer sees it,
             its ``<__dj__image>`` tokens and ``[[human]]:`` turn prefixes included).
+        media_info: A pickle of image header facts gathered while loading
+            (``{abs path: (mtime_ns, bytes, width, height)}``); image ops use an entry
+            when the file's mtime and size still match, instead of opening the file.
     """
 
     root: Path = field(default_factory=Path.cwd)
     work_dir: Path | None = None
     text_view: TextView = "plain"
+    media_info: Path | None = None
 
 
 def dj_text(sample: Sample) -> str:

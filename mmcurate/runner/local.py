@@ -17,6 +17,7 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
+import pickle
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -146,6 +147,7 @@ class LocalExecutor:
         default_wd = export.parent / f"{export.name.split('.')[0]}.work"
         self.work_dir = Path(self.options.work_dir or recipe.work_dir or default_wd)
         self.progress = Progress(enabled=self.options.show_progress)
+        self._media_info: Path | None = None
 
     # ----------------------------------------------------------------------------- run
     def run(self) -> RunSummary:
@@ -178,6 +180,8 @@ class LocalExecutor:
             self._clear_work_dir()
             state.data = {"input_fingerprint": fp_input, "stages": {}}
         snapshot, root, load_summary = self._load(state, dataset_path)
+        info = state.data["load"].get("media_info")
+        self._media_info = Path(info) if info else None
         op_summaries = [
             OpSummary(index=i, name=op.name, kind=op.kind) for i, op in enumerate(self.ops)
         ]
@@ -255,6 +259,9 @@ class LocalExecutor:
                 num_proc=self.recipe.np,
             )
         snapshot = snapshot_of(result.dataset, load_dir)
+        media_info = load_dir / "image_info.pkl"
+        with media_info.open("wb") as f:
+            pickle.dump(result.image_info, f, protocol=pickle.HIGHEST_PROTOCOL)
         errors_path = load_dir / "errors.jsonl"
         with errors_path.open("w", encoding="utf-8") as f:
             for e in result.errors:
@@ -263,6 +270,7 @@ class LocalExecutor:
         state.data["load"] = {
             "snapshot": snapshot.to_json(),
             "root": str(result.root),
+            "media_info": str(media_info),
             "format": result.format,
             "n_input": result.n_input,
             "n_errors": len(result.errors),
@@ -286,7 +294,10 @@ class LocalExecutor:
 
     # ------------------------------------------------------------------------ stages
     def _context(self, root: Path) -> OpContext:
-        return OpContext(root=root, work_dir=self.work_dir, text_view=self.recipe.text_view)
+        info = self._media_info
+        return OpContext(
+            root=root, work_dir=self.work_dir, text_view=self.recipe.text_view, media_info=info
+        )
 
     def _run_row_stage(
         self, stage: Stage, snapshot: Snapshot, root: Path, stage_dir: Path

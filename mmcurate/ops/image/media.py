@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from mmcurate.io.media import resolve_media
+from mmcurate.io.media import ImageInfo, displayed_size, resolve_media
 from mmcurate.ops.base import OpContext, SampleError
 from mmcurate.sample import Sample
 
-#: EXIF orientations (tag 0x0112) that turn the stored image by 90 degrees when displayed.
-_TRANSPOSED_ORIENTATIONS = frozenset({5, 6, 7, 8})
-_ORIENTATION_TAG = 0x0112
-
 #: What PIL raises for unreadable, truncated or hostile image files.
 IMAGE_ERRORS = (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError)
+
+
+_INFO_CACHE: dict[Path, dict[str, ImageInfo]] = {}
+
+
+def _known_info(ctx: OpContext) -> dict[str, ImageInfo]:
+    """The load stage's image header facts (loaded once per process), or ``{}``."""
+    if ctx.media_info is None:
+        return {}
+    info = _INFO_CACHE.get(ctx.media_info)
+    if info is None:
+        try:
+            with open(ctx.media_info, "rb") as f:
+                info = pickle.load(f)
+        except OSError:
+            info = {}
+        _INFO_CACHE.clear()
+        _INFO_CACHE[ctx.media_info] = info
+    return info
 
 
 def image_path(sample: Sample, i: int, ctx: OpContext) -> Path:
@@ -26,26 +43,20 @@ def image_path(sample: Sample, i: int, ctx: OpContext) -> Path:
     return resolved
 
 
-def displayed_size(im: Image.Image) -> tuple[int, int]:
-    """(width, height) as displayed: swapped when the EXIF orientation turns the image.
-
-    Reads the EXIF block already parsed with the header; never decodes pixels. This is the
-    size Data-Juicer sees (its image loader applies ``ImageOps.exif_transpose``).
-    """
-    w, h = im.size
-    try:
-        orientation = im.getexif().get(_ORIENTATION_TAG)
-    except Exception:  # noqa: BLE001 - a broken EXIF block must not fail a size query
-        orientation = None
-    return (h, w) if orientation in _TRANSPOSED_ORIENTATIONS else (w, h)
-
-
 def image_size(sample: Sample, i: int, ctx: OpContext) -> tuple[int, int]:
     """(width, height) of ``sample.images[i]`` from the file header, without decoding.
 
     The size is the displayed one (EXIF orientation applied), as in Data-Juicer.
     """
     path = image_path(sample, i, ctx)
+    known = _known_info(ctx).get(str(path))
+    if known is not None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = None
+        if st is not None and (st.st_mtime_ns, st.st_size) == known[:2]:
+            return known[2], known[3]
     try:
         with Image.open(path) as im:
             return displayed_size(im)
