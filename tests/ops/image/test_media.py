@@ -18,3 +18,27 @@ def test_image_size_applies_exif_rotation_like_data_juicer(tmp_path):
     s = Sample(id="x", images=["rot.jpg", "flip.jpg"])
     assert image_size(s, 0, ctx) == (20, 40)
     assert image_size(s, 1, ctx) == (40, 20)
+
+
+def test_load_stage_header_facts_are_reused_while_the_file_is_unchanged(tmp_path):
+    import pickle
+
+    from mmcurate.ops.base import OpContext
+    from mmcurate.ops.image.media import image_size
+    from mmcurate.sample import Sample
+    from tests.helpers import write_image
+
+    path = tmp_path / "a.png"
+    write_image(path, (40, 30))
+    st = path.stat()
+    info = tmp_path / "info.pkl"
+    # Facts that differ from the file's real header prove where the answer came from.
+    info.write_bytes(pickle.dumps({str(path): (st.st_mtime_ns, st.st_size, 7, 9)}))
+    ctx = OpContext(root=tmp_path, media_info=info)
+    sample = Sample(id="s", images=["a.png"])
+    assert image_size(sample, 0, ctx) == (7, 9)
+    write_image(path, (50, 20), color=3)  # the file changes: facts are stale
+    import os
+
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10_000_000))
+    assert image_size(sample, 0, ctx) == (50, 20)
