@@ -42,6 +42,21 @@ from mmcurate.models.cli import models_app, serve  # noqa: E402
 app.add_typer(models_app, name="models")
 app.command("serve")(serve)
 
+# `curate score` lives in mmcurate.scorers.cli (cheap to import: models load inside ops).
+from mmcurate.scorers.cli import score  # noqa: E402
+
+app.command("score")(score)
+
+# `curate train-student`: a student scorer trained on a scored subset (mmcurate.scorers).
+from mmcurate.scorers.model_cli import train_student  # noqa: E402
+
+app.command("train-student")(train_student)
+
+# `curate select` lives with the selectors (cheap to import: the work happens inside).
+from mmcurate.selectors.cli import select as select_command  # noqa: E402
+
+app.command("select")(select_command)
+
 # Piped output (CI logs, files) gets a wide console so tables are not folded.
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)

@@ -4,7 +4,9 @@
 set -euo pipefail
 need=()
 # command -> Debian package
-declare -A pkgs=()
+declare -A pkgs=(
+  [tesseract]=tesseract-ocr
+)
 for cmd in "${!pkgs[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || need+=("${pkgs[$cmd]}")
 done

@@ -7,4 +7,7 @@ import mmcurate.ops.dedup
 import mmcurate.ops.image
 import mmcurate.ops.text
 import mmcurate.ops.video
+import mmcurate.scorers.ops
+import mmcurate.scorers.student
+import mmcurate.scorers.vlm
 import mmcurate.selectors  # noqa: F401

@@ -5,11 +5,14 @@ Names, not import paths, so a prompt file survives refactors (CONVENTIONS point 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from mmcurate.errors import ConfigError
+from mmcurate.taxonomy import CAPABILITIES, STYLES
 
 _schemas: dict[str, type[BaseModel]] = {}
 
@@ -78,3 +81,76 @@ class ImageDescription(BaseModel):
     caption: str = Field(min_length=1, max_length=120, pattern=printable(120))
     has_text: bool
     num_objects: int = Field(ge=0, le=9)
+
+
+# -- capability scorers and styler (mmcurate.scorers.vlm) ------------------------------------
+# Field names come from mmcurate.taxonomy, never typed by hand a second time.
+
+#: An mmSSR capability score: an integer 0-5 (how helpful for training that capability).
+CapabilityRating = Annotated[int, Field(ge=0, le=5)]
+
+
+def capability_scores_model(capabilities: Sequence[str] | None = None) -> type[BaseModel]:
+    """The one-pass output model: one ``int`` field (0-5) per capability, in taxonomy order.
+
+    Args:
+        capabilities: A subset of :data:`mmcurate.taxonomy.CAPABILITIES` (``None``: all 14,
+            which returns the registered :class:`CapabilityScores`).
+
+    Raises:
+        ValueError: An unknown capability key (the message lists the valid ones).
+    """
+    wanted = tuple(CAPABILITIES) if capabilities is None else tuple(capabilities)
+    unknown = sorted(set(wanted) - set(CAPABILITIES))
+    if unknown:
+        raise ValueError(f"unknown capabilities {unknown}; valid: {', '.join(CAPABILITIES)}")
+    ordered = tuple(c for c in CAPABILITIES if c in wanted)
+    return _capability_scores_model(ordered)
+
+
+@cache
+def _capability_scores_model(ordered: tuple[str, ...]) -> type[BaseModel]:
+    name = "CapabilityScores" if ordered == CAPABILITIES else "CapabilityScoresSubset"
+    fields: dict[str, Any] = {c: (CapabilityRating, ...) for c in ordered}
+    model: type[BaseModel] = create_model(
+        name,
+        __config__=ConfigDict(extra="forbid"),
+        __doc__="Answer of ``capability_scores``: an integer 0-5 per capability.",
+        **fields,
+    )
+    return model
+
+
+#: Answer of ``capability_scores``: all 14 capability scores of one sample.
+CapabilityScores = register_output_schema("capability_scores")(capability_scores_model())
+
+
+@register_output_schema("capability_score")
+class CapabilityScore(BaseModel):
+    """Answer of ``capability_score``: one capability's score (the per-capability pass)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    score: CapabilityRating
+
+
+#: One interaction-style label (mmcurate.taxonomy.STYLES).
+StyleLabel = Literal[STYLES]  # type: ignore[valid-type]
+
+
+@register_output_schema("interaction_styles")
+class InteractionStyles(BaseModel):
+    """Answer of ``interaction_styles``: the styles a sample has (1-9 labels, no repeats).
+
+    Repeated labels (constrained decoding cannot forbid them) are dropped, keeping the
+    taxonomy order.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    styles: list[StyleLabel] = Field(min_length=1, max_length=len(STYLES))
+
+    @field_validator("styles")
+    @classmethod
+    def _unique_in_taxonomy_order(cls, value: list[str]) -> list[str]:
+        return [s for s in STYLES if s in value]

@@ -1,3 +1,17 @@
-"""Budgeted selectors (whole dataset -> subset)."""
+"""Budgeted selectors (whole dataset -> subset).
 
-from mmcurate.selectors import random_select  # noqa: F401
+Every selector is an op named ``<method>_selector`` taking one shared
+:class:`~mmcurate.selectors.budget.Budget` (rows, a ratio or tokens): ``mmssr``, ``random``,
+``topk``, ``kcenter``, ``cluster_balanced``, ``semdedup``, ``score_then_diversify``.
+``curate select DATA --method METHOD --budget B`` runs one (:mod:`mmcurate.selectors.cli`).
+"""
+
+from mmcurate.selectors import (  # noqa: F401  (register the ops)
+    cluster_balanced,
+    diversify,
+    kcenter,
+    mmssr,
+    random_select,
+    semdedup,
+    topk,
+)

@@ -1,0 +1,121 @@
+"""`curate select` end to end, and selectors inside a recipe run by the runner."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mmcurate.errors import ConfigError
+from mmcurate.recipes import parse_recipe
+from mmcurate.runner import LocalExecutor, RunOptions
+from mmcurate.selectors.cli import op_name, parse_params
+from tests.helpers import llava_record, read_jsonl, write_image
+
+CURATE = str(Path(sys.executable).parent / "curate")
+CAPS = ["optical_character_recognition", "stem_knowledge"]
+
+
+def scored_pool(root: Path, n: int = 30, scores: bool = True) -> Path:
+    """A LLaVA jsonl pool with images and the top-level scores/styles/stats keys that
+    `curate score` writes."""
+    lines = []
+    for i in range(n):
+        name = write_image(root / "images" / f"img{i}.png", (48, 48), i)
+        rec = llava_record(i, f"images/{name}", "What is shown?", "An answer. " * (1 + i % 4))
+        rec["source"] = "coco" if i % 3 else "textvqa"
+        if scores:
+            rec["scores"] = {CAPS[0]: float(i % 6), CAPS[1]: float((i * 7) % 6)}
+        rec["styles"] = ["yes/no"] if i % 2 else ["short description", "multi-choice"]
+        rec["stats"] = {"lite_perception_mapper.text_embedding": [float(i % 5), 1.0, i % 3]}
+        lines.append(json.dumps(rec))
+    path = root / "pool.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def curate(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([CURATE, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_select_writes_subset_report_and_a_repeatable_recipe(tmp_path):
+    scored_pool(tmp_path)
+    caps = ",".join(CAPS)
+    out = curate(
+        "select", "pool.jsonl", "--method", "mmssr", "--budget", "30%", "--out",
+        "sel/best.jsonl", "--seed", "3", "--param", f"capabilities={caps}", "-q",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "optical_character_recognition" in out.stdout and "in 30 = selected 9" in out.stdout
+    rows = read_jsonl(tmp_path / "sel/best.jsonl")
+    assert len(rows) == 9 and all("scores" in r for r in rows)  # the input's format (LLaVA)
+    report = json.loads((tmp_path / "sel/best.report.json").read_text())
+    assert report["op"] == "mmssr_selector" and report["counts"]["selected"] == 9
+    assert report["params"]["seed"] == 3 and report["params"]["threshold"] == 0.0
+    assert report["params"]["budget"] == "30%" and report["params"]["capabilities"] == CAPS
+    before, after = report["before"], report["after"]
+    assert before["rows"] == 30 and after["rows"] == 9
+    assert set(before["capabilities"]) == set(CAPS)
+    assert set(after["capabilities"][CAPS[0]]["quantiles"]) == {"p10", "p25", "p50", "p75", "p90"}
+    assert before["sources"] == {"coco": 20, "textvqa": 10}
+    assert sum(after["sources"].values()) == 9
+    assert before["styles"]["yes/no"] == 15
+    assert report["mmssr"]["rounds"] >= 1
+    assert "--method mmssr" in report["command"] and "--seed 3" in report["command"]
+    dropped = read_jsonl(tmp_path / "sel/best.work/trace/dropped.jsonl")
+    assert len(dropped) == 21 and dropped[0]["reason"] == "not selected by mmssr_selector"
+    # the recipe written next to the run repeats it exactly
+    recipe = yaml.safe_load((tmp_path / report["recipe_file"]).read_text())
+    recipe["export_path"] = str(tmp_path / "again.jsonl")
+    recipe["dataset_path"] = str(tmp_path / "pool.jsonl")
+    recipe.pop("work_dir", None)
+    LocalExecutor(parse_recipe(recipe), RunOptions(show_progress=False)).run()
+    assert [r["id"] for r in read_jsonl(tmp_path / "again.jsonl")] == [r["id"] for r in rows]
+
+
+def test_missing_scores_exit_2_naming_the_columns_and_the_command(tmp_path):
+    scored_pool(tmp_path, n=5, scores=False)
+    out = curate("select", "pool.jsonl", "-m", "topk", "-b", "2", "-o", "o.jsonl", "-p",
+                 "score=stem_knowledge", cwd=tmp_path)  # fmt: skip
+    assert out.returncode == 2
+    assert "stem_knowledge" in out.stderr and "curate score DATA --backend heuristic" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_selectors_run_inside_any_recipe_and_warn_when_the_budget_covers_the_pool(tmp_path):
+    pool = scored_pool(tmp_path, n=20)
+    recipe = parse_recipe(
+        {
+            "dataset_path": str(pool),
+            "export_path": str(tmp_path / "o.jsonl"),
+            "process": [
+                {"text_length_filter": {"min_len": 1}},
+                {"mmssr_selector": {"budget": "50%", "capabilities": CAPS}},
+                {"kcenter_selector": {"budget": 4}},
+                {"random_selector": {"budget": "100 rows"}},
+            ],
+        }
+    )
+    assert recipe.process[1].params["budget"] == "50%"  # the budget round-trips as written
+    with pytest.warns(UserWarning, match="covers the whole pool"):
+        summary = LocalExecutor(recipe, RunOptions(show_progress=False)).run()
+    assert summary.kept == 4 and summary.balanced
+    assert [o.kept for o in summary.ops] == [20, 10, 4, 4]
+
+
+def test_method_names_map_to_selector_ops():
+    assert op_name("mmssr") == "mmssr_selector"
+    assert op_name("score_then_diversify") == "score_then_diversify_selector"
+    assert op_name("random_selector") == "random_selector"
+    with pytest.raises(ConfigError, match="Methods: cluster_balanced, kcenter, mmssr"):
+        op_name("text_length")
+    assert parse_params(["score={a: 1, b: 2}", "threshold=2", "capabilities=a,b"]) == {
+        "score": {"a": 1, "b": 2},
+        "threshold": 2,
+        "capabilities": "a,b",
+    }
