@@ -84,11 +84,15 @@ _COMPARATIVES = (
     r"farther|further|stronger|weaker|better|worse|greater|fewer|more|less|richer|poorer|"
     r"louder|quieter|hotter|colder|warmer|cooler|deeper|earlier|later|newer)"
 )
-_COMPARE = re.compile(
+_COMPARE_WORDS = re.compile(
     r"\bcompar(?:e|es|ed|ing|ison|isons)\b|\bdiffer(?:s|ed|ence|ences|ent from)?\b|"
     r"\bdistinguish\b|\bcontrast\b|\bsimilar(?:ity|ities|ly)?\b|\balike\b|"
     r"\bthe same\b(?! (?:format|scheme|pattern|style|convention|notation|template|way|rule))|"
-    r"\bversus\b|\bvs\.?\b|\bboth\b|"
+    r"\bversus\b|\bvs\.?\b|\bboth\b",
+    _I,
+)
+_COMPARATIVE = re.compile(rf"\b{_COMPARATIVES}\b", _I)
+_COMPARE_COMPARATIVE = re.compile(
     rf"\b{_COMPARATIVES}\b[^.?!]{{0,120}}\bthan\b|"
     rf"\b(?:which|who) (?:of the two|one)\b[^.?!]{{0,40}}\b{_COMPARATIVES}\b|"
     rf"\b(?:which|who)\b[^.?!]{{0,30}}\bthe {_COMPARATIVES}\b|"
@@ -107,44 +111,128 @@ _ANSWER_STEPS = re.compile(r"(?:^|\n)\s*(?:step\s*1\s*[:.)-]|first step\s*:)|第
 _ANSWER_STEP_2 = re.compile(r"(?:^|\n|\.\s)\s*step\s*2\s*[:.)-]|第二步", _I)
 
 # --------------------------------------------------------------- specified style
-_SPECIFIED = re.compile(
-    r"|".join(
-        [
-            # data / markup / code formats
+#: Specified-style rules: (literal triggers, pattern). A pattern is only searched when one of
+#: its triggers occurs in the lower-cased question (the patterns backtrack; most questions
+#: have none of the words).
+_SPECIFIED_RULES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
+    (triggers, re.compile(pattern, _I))
+    for triggers, pattern in (
+        # data / markup / code formats
+        (
+            ("json", "csv", "yaml", "xml", "html", "markdown", "latex", "sql"),
             r"\bjson\b|\bcsv\b|\byaml\b|\bxml\b|\bhtml\b|\bmarkdown\b|\blatex\b|\bsql\b",
+        ),
+        (
+            ("python", "java", "c++", "typescript", "rust", "golang", "bash"),
             r"\b(?:python|javascript|java|c\+\+|typescript|rust|golang|bash)\b",
+        ),
+        (
+            ("program", "script", "code"),
             r"\b(?:program|script|code snippet|source code|pseudo-?code)\b",
+        ),
+        (
+            ("table", "list", "bullet", "outline"),
             r"\b(?:in|into|as|in the form of)\s+(?:a\s+|an\s+)?(?:table|bulleted list|"
             r"numbered list|bullet points|list|outline)\b",
-            r"\bone (?:\w+ ){0,2}(?:per|for each|for every) (?:line|item|entry|row)\b",
+        ),
+        (
+            (" per ", "separate line", "separated by"),
+            r"\bone (?:\w+ ){0,2}(?:per|for each|for every) (?:line|item|entry|row)\b|"
             r"\bper line\b|\bon separate lines\b|\bseparated by (?:commas|semicolons|spaces)\b",
+        ),
+        (
+            ("lowercase", "uppercase", "capital letters", "no other"),
             r"\b(?:lowercase|uppercase|capital letters)\b|\bno other (?:text|words)\b",
-            # exact counts
-            r"\bexactly (?:\w+ )?(?:words?|sentences?|characters?|lines?|items?|bullet points?|"
-            r"paragraphs?|\w+)\b",
-            r"\b(?:in|using|with|within|at most|no more than|under|in under)\s+(?:\d+|two|three|"
-            r"four|five|six|seven|eight|nine|ten|twenty|fifty|hundred)\s+(?:words?|characters?|"
-            r"lines?|items?|bullet points?|paragraphs?)\b",
-            # genres and registers
+        ),
+        # exact counts
+        (
+            ("exactly",),
+            r"\bexactly (?:\w+ )?(?:words?|sentences?|characters?|lines?|items?|"
+            r"bullet points?|paragraphs?|\w+)\b",
+        ),
+        (
+            (" word", " character", " line", " item", " bullet", " paragraph"),
+            r"\b(?:in|using|with|within|at most|no more than|under|in under)\s+(?:\d+|two|"
+            r"three|four|five|six|seven|eight|nine|ten|twenty|fifty|hundred)\s+(?:words?|"
+            r"characters?|lines?|items?|bullet points?|paragraphs?)\b",
+        ),
+        # genres and registers
+        (
+            (
+                "poem",
+                "poetry",
+                "haiku",
+                "limerick",
+                "sonnet",
+                "song",
+                "lyric",
+                "rap",
+                "stor",
+                "tale",
+                "fable",
+                "advert",
+                " ad",
+                "slogan",
+                "tagline",
+                "tweet",
+                "post",
+                "letter",
+                "email",
+                "essay",
+                "speech",
+                "dialogue",
+                "conversation",
+                "joke",
+                "riddle",
+                "template",
+                "screenplay",
+                "script",
+                "headline",
+                "article",
+                "diary",
+                "description",
+                "review",
+            ),
             r"\b(?:write|compose|create|draft|make up|come up with|generate|produce|give me|"
-            r"tell me|help (?:me|us) (?:to )?write)\b[^.?!]{0,60}\b(?:poem|poetry|haiku|limerick|"
-            r"sonnet|song|lyrics|rap|story|stories|tale|fable|advertisement|ad|slogan|tagline|"
-            r"tweet|social media post|letter|email|essay|speech|dialogue|conversation|joke|"
-            r"riddle|template|screenplay|script|headline|news article|diary entry|"
-            r"product description|review)\b",
-            # language, persona, tone
-            r"\b(?:in|into)\s+(?:english|chinese|french|german|spanish|japanese|korean|italian|"
-            r"portuguese|russian|arabic|hindi)\b",
+            r"tell me|help (?:me|us) (?:to )?write)\b[^.?!]{0,60}\b(?:poem|poetry|haiku|"
+            r"limerick|sonnet|song|lyrics|rap|story|stories|tale|fable|advertisement|ad|"
+            r"slogan|tagline|tweet|social media post|letter|email|essay|speech|dialogue|"
+            r"conversation|joke|riddle|template|screenplay|script|headline|news article|"
+            r"diary entry|product description|review)\b",
+        ),
+        # language, persona, tone
+        (
+            (
+                "english",
+                "chinese",
+                "french",
+                "german",
+                "spanish",
+                "japanese",
+                "korean",
+                "italian",
+                "portuguese",
+                "russian",
+                "arabic",
+                "hindi",
+            ),
+            r"\b(?:in|into)\s+(?:english|chinese|french|german|spanish|japanese|korean|"
+            r"italian|portuguese|russian|arabic|hindi)\b",
+        ),
+        (
+            ("translate", "as if", "pretend", "act as", "role", "style", "voice", "tone"),
             r"\btranslate\b|\bas if you were\b|\bpretend (?:you are|to be)\b|\bact as\b|"
             r"\brole-?play\b|\bin the (?:style|voice|tone) of\b|\bin an? \w+ (?:tone|style)\b",
-            # format shown by examples
+        ),
+        # format shown by examples
+        (
+            ("same", "following", "given"),
             r"\b(?:using|in|follow(?:ing)?|apply(?:ing)?|with) the (?:same|following|given) "
-            r"(?:format|scheme|pattern|style|convention|notation|template)\b",
+            r"(?:format|scheme|pattern|style|convention|notation|template)\b|"
             r"\bsame (?:format|scheme|pattern|convention) as\b",
-            r"用英文|用中文|以表格",
-        ]
-    ),
-    _I,
+        ),
+        (("用英文", "用中文", "以表格"), r"用英文|用中文|以表格"),
+    )
 )
 
 # ------------------------------------------------------------------ length bands
@@ -199,7 +287,10 @@ def is_yes_no(question: str, answer: str) -> bool:
 
 def is_comparison(question: str) -> bool:
     """Comparison wording in the question."""
-    return bool(_COMPARE.search(question))
+    if _COMPARE_WORDS.search(question):
+        return True
+    # The comparative patterns backtrack; most questions have no comparative at all.
+    return bool(_COMPARATIVE.search(question) and _COMPARE_COMPARATIVE.search(question))
 
 
 def is_chain_of_thought(question: str, answer: str) -> bool:
@@ -211,7 +302,10 @@ def is_chain_of_thought(question: str, answer: str) -> bool:
 
 def is_specified(question: str) -> bool:
     """An explicit output format, count, genre, language or persona in the question."""
-    return bool(_SPECIFIED.search(question))
+    low = question.lower()
+    return any(
+        any(t in low for t in triggers) and rx.search(question) for triggers, rx in _SPECIFIED_RULES
+    )
 
 
 def length_band(
