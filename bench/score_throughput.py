@@ -64,6 +64,11 @@ def main() -> None:
     ap.add_argument("--sizes", default="300,1000,3000", help="Comma-separated pool sizes.")
     ap.add_argument("--np", type=int, default=2, help="Worker processes.")
     ap.add_argument("--keep", type=Path, default=None, help="Keep data and outputs here.")
+    ap.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="Only the re-run, reusing the caches a previous --keep run left.",
+    )
     args = ap.parse_args()
     base = args.keep or Path(tempfile.mkdtemp(prefix="score-bench-"))
     sys.path.insert(0, str(ROOT))
@@ -81,9 +86,10 @@ def main() -> None:
         if not (data_dir / "data.jsonl").exists():
             generate(data_dir, n=n, seed=0, videos=max(1, n // 50))
         out = base / f"out-{n}" / "scored.jsonl"
-        if out.parent.exists():
+        if out.parent.exists() and not args.cached_only:
             shutil.rmtree(out.parent)
-        for label in ("first", "cached re-run"):
+        labels = ("cached re-run",) if args.cached_only else ("first", "cached re-run")
+        for label in labels:
             r = _run(data_dir / "data.jsonl", out, args.np)
             print(
                 f"| {int(r['n'])} | {label} | {r['wall']:.1f} | {r['run']:.1f} | "

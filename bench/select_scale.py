@@ -96,7 +96,7 @@ def make_pool(n: int, caps: list[str], seed: int = 0, n_sources: int = 20) -> pa
     cols["scores"] = pa.StructArray.from_arrays(fields, names=caps)
     k = rng.choice([1, 2, 3], size=n, p=[0.6, 0.3, 0.1])
     sp = np.array([9, 3, 6, 8, 7, 5, 2, 4, 1], dtype=float)
-    # distinct labels per row: draw a permutation prefix per row
+    # distinct labels per row: weighted sampling without replacement (Efraimidis-Spirakis)
     keys = rng.random((n, 9)) ** (1.0 / (sp / sp.sum()))
     top = np.argsort(-keys, axis=1)[:, :3]
     take = np.arange(3)[None, :] < k[:, None]

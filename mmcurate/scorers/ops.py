@@ -151,7 +151,7 @@ class LiteCapabilityParams(Params):
     )
     integer: bool = Field(False, description="Round scores to integers like the VLM scores.")
     perception: PerceptionParams = Field(
-        default_factory=lambda: PerceptionParams.model_validate({}),
+        PerceptionParams.model_validate({}),
         description="Perception settings used for stats an earlier lite_perception_mapper "
         "did not write (and for the capability profiles' embeddings).",
     )

@@ -140,7 +140,7 @@ def select(
     it (counts per capability / style / source before and after, score quantiles, the
     exact parameters and the equivalent recipe) and the run directory `STEM.work`
     (trace of every row not selected, errors, summary). Scores, styles and embeddings
-    come from `curate score DATA --backend heuristic` (or a VLM backend).
+    come from `curate score DATA --out SCORED --backend heuristic` (or a VLM backend).
     """
     from rich.console import Console
 

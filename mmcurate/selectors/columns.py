@@ -22,7 +22,7 @@ from mmcurate.errors import ConfigError
 from mmcurate.sample import PLACEHOLDERS
 
 #: What to run when scores, styles or embeddings are missing.
-SCORE_COMMAND = "curate score DATA --backend heuristic"
+SCORE_COMMAND = "curate score DATA --out SCORED --backend heuristic"
 SCORE_HINT = (
     f"Produce them with `{SCORE_COMMAND}` (writes scores, styles and embeddings; "
     "or a VLM backend for real scores)"

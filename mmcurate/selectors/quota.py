@@ -37,7 +37,9 @@ Deliberate differences, all in the direction of determinism or the budget:
 Token budgets use the same procedure with each row weighted by its token cost: quotas,
 ``per_bin`` and the debt are in tokens, and a bin takes its best rows while their total
 fits its allowance (stopping at the first row that does not fit). With weight 1 per row
-this is exactly the row-count procedure.
+this is exactly the row-count procedure. A token budget therefore fills to within about
+one row's cost per capability: once every capability's share of what is left is smaller
+than its next rows, every capability selects nothing, is dropped, and the loop ends.
 
 Cost: one radix sort of the (row, bin) pairs by bin for the whole run; per capability a
 few linear passes over the pairs (levels, bin counts, the top level's rows) when the

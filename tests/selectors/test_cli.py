@@ -83,7 +83,8 @@ def test_missing_scores_exit_2_naming_the_columns_and_the_command(tmp_path):
     out = curate("select", "pool.jsonl", "-m", "topk", "-b", "2", "-o", "o.jsonl", "-p",
                  "score=stem_knowledge", cwd=tmp_path)  # fmt: skip
     assert out.returncode == 2
-    assert "stem_knowledge" in out.stderr and "curate score DATA --backend heuristic" in out.stderr
+    err = " ".join(out.stderr.split())  # the console wraps long lines
+    assert "stem_knowledge" in err and "curate score DATA --out SCORED --backend heuristic" in err
     assert "Traceback" not in out.stderr
 
 

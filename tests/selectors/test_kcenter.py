@@ -76,4 +76,4 @@ def test_missing_embeddings_name_the_key_and_the_command():
         create("kcenter_selector", {"budget": 2}).select(v)
     msg = str(err.value)
     assert "lite_perception_mapper.text_embedding" in msg
-    assert "curate score DATA --backend heuristic" in msg
+    assert "curate score DATA --out SCORED --backend heuristic" in msg

@@ -127,7 +127,7 @@ def test_missing_score_columns_name_the_columns_and_the_command():
         create("mmssr_selector", {"budget": 2}).select(view(pool))
     msg = str(err.value)
     assert "stem_knowledge" in msg and "optical_character_recognition," not in msg
-    assert "curate score DATA --backend heuristic" in msg
+    assert "curate score DATA --out SCORED --backend heuristic" in msg
     with pytest.raises(ConfigError, match="nope"):
         create(
             "mmssr_selector", {"budget": 2, "capabilities": "optical_character_recognition,nope"}

@@ -36,7 +36,7 @@ import numpy as np
 from mmcurate.sample import Sample, StatValue, strip_placeholders
 from mmcurate.taxonomy import CAPABILITIES
 
-SEM_WEIGHT = 0.3
+SEM_WEIGHT = 0.1
 SEM_TEMPERATURE = 0.05
 CUE_CAP = 3.0
 #: Weight of a conversation's later turns relative to its first (the first question sets
@@ -541,6 +541,10 @@ class CapabilityModel:
         if missing:
             raise ValueError(f"prototypes missing for {missing}")
         self.prototypes = {c: np.asarray(prototypes[c], dtype=np.float32) for c in CAPABILITIES}
+        # All profiles in one matrix; row ranges per capability (one matmul per sample).
+        self._stacked = np.concatenate([self.prototypes[c] for c in CAPABILITIES])
+        sizes = [len(self.prototypes[c]) for c in CAPABILITIES]
+        self._starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
 
     def semantic(self, embedding: np.ndarray) -> dict[str, float]:
         """Semantic evidence: softmax over capabilities of the best prototype similarity,
@@ -550,7 +554,9 @@ class CapabilityModel:
         if norm == 0.0:
             return dict.fromkeys(CAPABILITIES, 0.0)
         v = v / norm
-        sims = np.array([float((self.prototypes[c] @ v).max()) for c in CAPABILITIES])
+        if v.shape[0] != self._stacked.shape[1]:
+            return dict.fromkeys(CAPABILITIES, 0.0)
+        sims = np.maximum.reduceat(self._stacked @ v, self._starts)
         z = np.exp((sims - sims.max()) / SEM_TEMPERATURE)
         return {c: float(SEM_WEIGHT * z[i]) for i, c in enumerate(CAPABILITIES)}
 

@@ -219,6 +219,14 @@ def conversation_text(sample: Sample) -> str:
 
 
 @dataclass
+class _Prefetch:
+    """A batch's image bytes with their cache keys, and the cached results found."""
+
+    refs: dict[str, tuple[bytes, str]]
+    found: dict[str, bytes]
+
+
+@dataclass
 class PerceptionCounters:
     """Monotonic counters (exposed as op metrics)."""
 
@@ -298,10 +306,14 @@ class Perceiver:
             self._count(ocr_skipped=1)
         return stats
 
-    def _image(self, field: str, ref: str) -> list[PictureStats]:
-        data = _read_bytes(field, ref, self.root)
-        (key,) = self._picture_keys(data, 1)
-        cached = self.cache.get_many([key]).get(key)
+    def _image(self, field: str, ref: str, batch: _Prefetch | None = None) -> list[PictureStats]:
+        if batch is not None and ref in batch.refs:
+            data, key = batch.refs[ref]
+            cached = batch.found.get(key)
+        else:
+            data = _read_bytes(field, ref, self.root)
+            (key,) = self._picture_keys(data, 1)
+            cached = self.cache.get_many([key]).get(key)
         self._count(pictures=1)
         if cached is not None:
             self._count(picture_cache_hits=1)
@@ -344,7 +356,22 @@ class Perceiver:
         self.cache.put_many(entries)
         return out
 
-    def picture_stats(self, sample: Sample) -> list[PictureStats]:
+    def prefetch(self, samples: Sequence[Sample]) -> _Prefetch:
+        """Read and hash a batch's images and look their results up in one query (files
+        that cannot be read are left out: they fail, with their field, when analysed)."""
+        refs: dict[str, tuple[bytes, str]] = {}
+        for s in samples:
+            for i, ref in enumerate(s.images):
+                if ref not in refs:
+                    try:
+                        data = _read_bytes(f"images[{i}]", ref, self.root)
+                    except SampleError:
+                        continue
+                    refs[ref] = (data, self._picture_keys(data, 1)[0])
+        found = self.cache.get_many(key for _, key in refs.values())
+        return _Prefetch(refs, found)
+
+    def picture_stats(self, sample: Sample, batch: _Prefetch | None = None) -> list[PictureStats]:
         """Per-picture stats of a sample's images, then its videos' sampled frames.
 
         Raises:
@@ -352,15 +379,15 @@ class Perceiver:
         """
         out: list[PictureStats] = []
         for i, ref in enumerate(sample.images):
-            out += self._image(f"images[{i}]", ref)
+            out += self._image(f"images[{i}]", ref, batch)
         for i, ref in enumerate(sample.videos):
             out += self._video(f"videos[{i}]", ref)
         return out
 
     # ------------------------------------------------------------------ samples
-    def stats(self, sample: Sample) -> dict[str, StatValue]:
+    def stats(self, sample: Sample, batch: _Prefetch | None = None) -> dict[str, StatValue]:
         """Scalar stats of one sample (no embedding)."""
-        return aggregate(self.picture_stats(sample), self.params.max_ocr_chars)
+        return aggregate(self.picture_stats(sample, batch), self.params.max_ocr_chars)
 
     def perceive(self, samples: Sequence[Sample]) -> list[dict[str, StatValue] | Exception]:
         """Stats of a batch, embeddings included (one encoder call for the batch).
@@ -370,15 +397,19 @@ class Perceiver:
             makes it an error record.
         """
 
+        batch = self.prefetch(samples)
+
         def one(sample: Sample) -> tuple[dict[str, StatValue], str]:
             text = conversation_text(sample)
             if not text:
                 raise SampleError("messages: no text to score (every turn is empty)")
-            return self.stats(sample), text
+            return self.stats(sample, batch), text
 
         out: list[dict[str, StatValue] | Exception] = []
         texts: dict[int, str] = {}
-        threads = min(self.params.threads, len(samples))
+        misses = sum(key not in batch.found for _, key in batch.refs.values())
+        has_video = any(s.videos for s in samples)
+        threads = min(self.params.threads, len(samples)) if misses or has_video else 1
         if threads > 1:
             with ThreadPoolExecutor(threads) as pool:
                 futures = [pool.submit(one, s) for s in samples]
@@ -398,11 +429,11 @@ class Perceiver:
                 texts[i] = res[1]
         if self.params.embed and texts:
             vecs = self.encoder.encode(list(texts.values()))
-            d = self.params.embedding_decimals
-            for (i, _), v in zip(texts.items(), vecs, strict=True):
+            rounded = np.round(vecs.astype(np.float64), self.params.embedding_decimals)
+            for i, v in zip(texts, rounded, strict=True):
                 entry = out[i]
                 assert isinstance(entry, dict)
-                entry["text_embedding"] = [round(float(x), d) for x in v]
+                entry["text_embedding"] = v.tolist()
         return out
 
 
