@@ -17,7 +17,7 @@ $(VENV)/.stamp-core: pyproject.toml | $(BIN)/python
 # Everything the tests need: extras, plus system packages when missing.
 $(VENV)/.stamp-dev: pyproject.toml scripts/setup_system.sh | $(BIN)/python
 	bash scripts/setup_system.sh
-	$(PIP) -e '.[dev,ml,agent,ocr]'
+	$(PIP) -e '.[dev,ml,agent,ocr,ray,synth,train]'
 	touch $@ $(VENV)/.stamp-core
 
 venv: $(VENV)/.stamp-core
