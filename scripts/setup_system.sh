@@ -6,6 +6,7 @@ need=()
 # command -> Debian package
 declare -A pkgs=(
   [tesseract]=tesseract-ocr
+  [chromium]=chromium
 )
 for cmd in "${!pkgs[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || need+=("${pkgs[$cmd]}")
