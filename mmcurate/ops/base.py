@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
@@ -344,6 +344,11 @@ class Selector(Op[P]):
     @abstractmethod
     def select(self, view: DatasetView) -> Sequence[int]:
         """Row indices to keep, in output order; never duplicates."""
+
+    def drop_reasons(self) -> Mapping[int, str]:
+        """Reasons for rows the last :meth:`select` dropped, where more is known than
+        "not selected" (e.g. which row a semantic duplicate duplicates); by row index."""
+        return {}
 
 
 OpFactory = Callable[[dict[str, Any] | None], Op]

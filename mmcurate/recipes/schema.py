@@ -65,6 +65,86 @@ DJ_IGNORED_KEYS = frozenset(
 )
 
 
+#: Data-Juicer's per-op execution keys (its ``OP.__init__`` kwargs): scheduling hints that
+#: mmcurate's runner decides itself (ops declare ``resources``). Accepted, reported, no effect.
+DJ_OP_IGNORED_KEYS = frozenset(
+    {
+        "accelerator",
+        "num_proc",
+        "batch_size",
+        "batch_mode",
+        "adaptive_batching",
+        "auto_op_parallelism",
+        "cpu_required",
+        "gpu_required",
+        "mem_required",
+        "num_cpus",
+        "num_gpus",
+        "memory",
+        "runtime_env",
+        "ray_execution_mode",
+        "turbo",
+        "skip_op_error",
+        "work_dir",
+        "stats_export_path",
+        "index_key",
+    }
+)
+
+#: Data-Juicer's per-op field keys and interval switches with the values mmcurate always
+#: uses (its canonical sample; closed ``[min, max]`` ranges). Other values change what an
+#: op reads or keeps, so they are an error rather than silently ignored.
+DJ_OP_FIXED_KEYS: dict[str, Any] = {
+    "text_key": "text",
+    "image_key": "images",
+    "audio_key": "audios",
+    "video_key": "videos",
+    "image_bytes_key": "image_bytes",
+    "system_key": "system",
+    "instruction_key": "instruction",
+    "prompt_key": "prompt",
+    "query_key": "query",
+    "response_key": "response",
+    "history_key": "history",
+    "min_closed_interval": True,
+    "max_closed_interval": True,
+    "reversed_range": False,
+}
+
+
+def split_dj_op_keys(index: int, name: str, params: dict[str, Any]) -> tuple[dict, dict]:
+    """Separate Data-Juicer's per-op execution/field keys from an op's own params.
+
+    Keys the op itself declares stay params. Returns ``(params, ignored)``.
+
+    Raises:
+        ConfigError: a field key or interval switch with a value mmcurate does not support.
+    """
+    try:
+        own = set(registry.get(name).Params.model_fields)
+    except ConfigError:
+        return params, {}  # unknown op: the step's validation names it
+    kept: dict[str, Any] = {}
+    ignored: dict[str, Any] = {}
+    for key, value in params.items():
+        if key in own:
+            kept[key] = value
+        elif key in DJ_OP_IGNORED_KEYS:
+            ignored[key] = value
+        elif key in DJ_OP_FIXED_KEYS:
+            if value != DJ_OP_FIXED_KEYS[key]:
+                raise ConfigError(
+                    f"process[{index}] ({name}): {key}={value!r} is not supported; mmcurate "
+                    f"ops read the canonical sample (messages, images, videos) with closed "
+                    f"[min, max] ranges, i.e. {key}={DJ_OP_FIXED_KEYS[key]!r}. Map other "
+                    "fields when loading (--format / `curate convert`)."
+                )
+            ignored[key] = value
+        else:
+            kept[key] = value
+    return kept, ignored
+
+
 class OpSpec(BaseModel):
     """One step of ``process``: a registered op name and its validated params."""
 
@@ -181,6 +261,17 @@ def parse_recipe(data: dict[str, Any], source: str = "<recipe>") -> Recipe:
             f"Valid keys: {', '.join(sorted(known))}"
         )
     body = {k: v for k, v in data.items() if k in known}
+    if isinstance(body.get("process"), list):
+        steps = []
+        for i, item in enumerate(body["process"]):
+            if isinstance(item, dict) and len(item) == 1:
+                name, params = next(iter(item.items()))
+                if isinstance(params, dict):
+                    params, dropped = split_dj_op_keys(i, str(name), params)
+                    ignored.update({f"process.{i}.{name}.{k}": v for k, v in dropped.items()})
+                    item = {name: params}
+            steps.append(item)
+        body["process"] = steps
     try:
         return Recipe.model_validate({**body, "ignored": ignored})
     except ValidationError as err:

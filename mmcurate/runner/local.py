@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import datasets
 import numpy as np
@@ -136,7 +136,16 @@ class _State:
 
 
 class LocalExecutor:
-    """Runs a :class:`Recipe` on this machine. See the module docstring."""
+    """Runs a :class:`Recipe` on this machine. See the module docstring.
+
+    Subclasses (the Ray executor) reuse the plan, checkpoints, traces and accounting and
+    override the hooks that decide *where* work runs: :meth:`_start`/:meth:`_stop`,
+    :meth:`_execute` (row-stage shards), :meth:`_find_duplicates` (dedup grouping),
+    :meth:`_select_rows` (selectors) and :meth:`_export`.
+    """
+
+    #: The ``executor`` value of the recipes this class runs.
+    executor_name: ClassVar[str] = "local"
 
     def __init__(self, recipe: Recipe, options: RunOptions | None = None) -> None:
         self.recipe = recipe
@@ -152,15 +161,28 @@ class LocalExecutor:
     # ----------------------------------------------------------------------------- run
     def run(self) -> RunSummary:
         """Execute the recipe; returns (and writes) the run summary."""
-        if self.recipe.executor != "local":
+        if self.recipe.executor != self.executor_name:
             raise ConfigError(
-                f"executor '{self.recipe.executor}' is not available in this build; "
-                "use executor: local"
+                f"recipe executor '{self.recipe.executor}' cannot run on the "
+                f"{self.executor_name} executor; use mmcurate.runner.make_executor"
             )
         dataset_path = Path(self.recipe.dataset_path)
         if not dataset_path.exists():
             raise ConfigError(f"dataset_path not found: {dataset_path}")
         t_start = time.perf_counter()
+        self._start()
+        try:
+            return self._run(dataset_path, t_start)
+        finally:
+            self._stop()
+
+    def _start(self) -> None:
+        """Acquire the executor's resources (nothing for the local executor)."""
+
+    def _stop(self) -> None:
+        """Release what :meth:`_start` acquired."""
+
+    def _run(self, dataset_path: Path, t_start: float) -> RunSummary:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         state = _State(self.work_dir / "state.json")
         if self.options.resume:
@@ -381,35 +403,27 @@ class LocalExecutor:
         counter: OpCounter,
     ) -> Snapshot:
         t0 = time.perf_counter()
+        dups = self._find_duplicates(op, snapshot)
+        write_dedup_traces(stage_dir, op.name, op_index, dups)
+        keep = np.ones(dups.n_rows, dtype=bool)
+        keep[dups.rows] = False
+        counter.dropped += int((~keep).sum())
+        counter.seconds += time.perf_counter() - t0
+        return snapshot.with_selection(np.flatnonzero(keep), stage_dir / "kept.npy")
+
+    def _find_duplicates(self, op: Deduplicator, snapshot: Snapshot) -> Duplicates:
+        """Group the stage's keys over the whole dataset (here: in this process)."""
         ds = snapshot.dataset(keep_internal=True)
         keys = column(ds, KEY_COLUMN)
         ids = column(ds, "id")
         dup_of = op.group(keys)
-        keep = np.fromiter((d is None for d in dup_of), dtype=bool, count=len(dup_of))
-        with (
-            (stage_dir / "dedup.dropped.jsonl").open("w", encoding="utf-8") as fd,
-            (stage_dir / "dedup.pairs.jsonl").open("w", encoding="utf-8") as fp,
-        ):
-            for i, j in enumerate(dup_of):
-                if j is None:
-                    continue
-                reason = f"duplicate of {ids[j]}"
-                fd.write(
-                    json.dumps(
-                        {"id": ids[i], "op": op.name, "op_index": op_index, "reason": reason},
-                        ensure_ascii=False,
-                    )
-                    + "\n"
-                )
-                fp.write(
-                    json.dumps(
-                        {"op": op.name, "id": ids[i], "duplicate_of": ids[j]}, ensure_ascii=False
-                    )
-                    + "\n"
-                )
-        counter.dropped += int((~keep).sum())
-        counter.seconds += time.perf_counter() - t0
-        return snapshot.with_selection(np.flatnonzero(keep), stage_dir / "kept.npy")
+        rows = [i for i, j in enumerate(dup_of) if j is not None]
+        return Duplicates(
+            n_rows=len(dup_of),
+            rows=np.asarray(rows, dtype=np.int64),
+            ids=[ids[i] for i in rows],
+            dup_of_ids=[ids[j] for j in dup_of if j is not None],
+        )
 
     def _run_global_stage(
         self, stage: Stage, snapshot: Snapshot, root: Path, stage_dir: Path
@@ -420,18 +434,16 @@ class LocalExecutor:
         t0 = time.perf_counter()
         op.bind(self._context(root))
         op.ensure_setup()
-        ds = snapshot.dataset()
-        with self.progress.spinner(f"stage {stage.index}: {op.name} over {len(ds)} rows"):
-            chosen = np.asarray(
-                list(op.select(DatasetView(ds, self._context(root)))), dtype=np.int64
-            )
+        n = snapshot.num_rows()
+        with self.progress.spinner(f"stage {stage.index}: {op.name} over {n} rows"):
+            chosen, ids = self._select_rows(op, snapshot, root)
         if len(np.unique(chosen)) != len(chosen) or (
-            len(chosen) and (chosen.min() < 0 or chosen.max() >= len(ds))
+            len(chosen) and (chosen.min() < 0 or chosen.max() >= n)
         ):
             raise RuntimeError(f"selector {op.name} returned duplicate or out-of-range rows")
-        keep = np.zeros(len(ds), dtype=bool)
+        keep = np.zeros(n, dtype=bool)
         keep[chosen] = True
-        ids = column(ds, "id")
+        reasons = op.drop_reasons()
         with (stage_dir / "select.dropped.jsonl").open("w", encoding="utf-8") as fd:
             for i in np.flatnonzero(~keep):
                 fd.write(
@@ -440,16 +452,24 @@ class LocalExecutor:
                             "id": ids[i],
                             "op": op.name,
                             "op_index": op_index,
-                            "reason": f"not selected by {op.name}",
+                            "reason": reasons.get(int(i), f"not selected by {op.name}"),
                         },
                         ensure_ascii=False,
                     )
                     + "\n"
                 )
         counter = OpCounter(
-            n_in=len(ds), dropped=int((~keep).sum()), seconds=time.perf_counter() - t0
+            n_in=n, dropped=int((~keep).sum()), seconds=time.perf_counter() - t0
         )
         return snapshot.with_selection(chosen, stage_dir / "selected.npy"), [counter]
+
+    def _select_rows(
+        self, op: Selector, snapshot: Snapshot, root: Path
+    ) -> tuple[np.ndarray, list[str]]:
+        """The selector's chosen rows (in output order) and the ids of all rows."""
+        ds = snapshot.dataset()
+        chosen = np.asarray(list(op.select(DatasetView(ds, self._context(root)))), dtype=np.int64)
+        return chosen, column(ds, "id")
 
     # ------------------------------------------------------------------------ output
     def _export(self, final: datasets.Dataset, root: Path, state: _State) -> Path:
@@ -496,6 +516,44 @@ class LocalExecutor:
                 shutil.rmtree(p)
             elif p.exists():
                 p.unlink()
+
+
+@dataclass
+class Duplicates:
+    """The outcome of grouping a deduplicator's keys over a whole stage.
+
+    Attributes:
+        n_rows: Rows in the stage's output (before dropping duplicates).
+        rows: Ascending row indices of the duplicates (rows to drop).
+        ids: Their sample ids.
+        dup_of_ids: For each, the id of the first row with the same key (the one kept).
+    """
+
+    n_rows: int
+    rows: np.ndarray
+    ids: list[str]
+    dup_of_ids: list[str]
+
+
+def write_dedup_traces(stage_dir: Path, op_name: str, op_index: int, dups: Duplicates) -> None:
+    """Write a dedup stage's dropped records and duplicate pairs (in row order)."""
+    with (
+        (stage_dir / "dedup.dropped.jsonl").open("w", encoding="utf-8") as fd,
+        (stage_dir / "dedup.pairs.jsonl").open("w", encoding="utf-8") as fp,
+    ):
+        for sid, first in zip(dups.ids, dups.dup_of_ids, strict=True):
+            reason = f"duplicate of {first}"
+            fd.write(
+                json.dumps(
+                    {"id": sid, "op": op_name, "op_index": op_index, "reason": reason},
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+            fp.write(
+                json.dumps({"op": op_name, "id": sid, "duplicate_of": first}, ensure_ascii=False)
+                + "\n"
+            )
 
 
 def read_errors(work_dir: Path) -> list[ErrorRecord]:

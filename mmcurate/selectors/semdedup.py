@@ -68,6 +68,11 @@ class SemdedupSelector(Selector[SemdedupSelectorParams]):
 
     #: Rows dropped as duplicates in the last run.
     last_duplicates: int = 0
+    _reasons: dict[int, str] = {}  # replaced, never mutated, by each select()
+
+    def drop_reasons(self) -> dict[int, str]:
+        """Each duplicate's reason names the higher-priority row it duplicates."""
+        return self._reasons
 
     def select(self, view: DatasetView) -> Sequence[int]:
         p = self.params
@@ -83,11 +88,21 @@ class SemdedupSelector(Selector[SemdedupSelectorParams]):
             order = np.concatenate([scored, rest])
         rank = np.empty(n, dtype=np.int64)
         rank[order] = np.arange(n)
-        dropped = np.zeros(n, dtype=bool)
+        # For each row, the best rank among the higher-priority rows it duplicates.
+        dup_rank = np.full(n, n, dtype=np.int64)
         for qi, nj in self._pairs(x):
-            later = np.where(rank[qi] > rank[nj], qi, nj)
-            dropped[later] = True
+            later_is_q = rank[qi] > rank[nj]
+            later = np.where(later_is_q, qi, nj)
+            earlier = np.where(later_is_q, nj, qi)
+            np.minimum.at(dup_rank, later, rank[earlier])
+        dropped = dup_rank < n
         self.last_duplicates = int(dropped.sum())
+        ids = view.column("id") if self.last_duplicates else []
+        self._reasons = {
+            int(i): f"semantic duplicate of {ids[order[dup_rank[i]]]} "
+            f"(cosine > {p.threshold}, {self.name})"
+            for i in np.flatnonzero(dropped)
+        }
         survivors = order[~dropped[order]]
         if p.budget is None:
             return as_rows(survivors)

@@ -62,3 +62,49 @@ def test_missing_required_key():
 def test_step_must_be_single_mapping():
     with pytest.raises(ConfigError, match=r"process\[0\]"):
         parse_recipe(base(process=["text_length_filter"]))
+
+
+def test_data_juicer_per_op_execution_keys_are_accepted_and_reported():
+    rec = parse_recipe(
+        {
+            "dataset_path": "in.jsonl",
+            "export_path": "out.jsonl",
+            "process": [
+                {
+                    "text_length_filter": {
+                        "min_len": 5,
+                        "num_proc": 4,
+                        "accelerator": "cpu",
+                        "text_key": "text",
+                        "batch_size": 1000,
+                    }
+                }
+            ],
+        }
+    )
+    assert rec.process[0].params == {"min_len": 5}
+    assert rec.ignored == {
+        "process.0.text_length_filter.num_proc": 4,
+        "process.0.text_length_filter.accelerator": "cpu",
+        "process.0.text_length_filter.text_key": "text",
+        "process.0.text_length_filter.batch_size": 1000,
+    }
+
+
+def test_data_juicer_field_key_with_another_field_is_a_clear_error():
+    with pytest.raises(ConfigError, match=r"process\[0\] \(text_length_filter\): text_key='c'"):
+        parse_recipe(
+            {
+                "dataset_path": "in.jsonl",
+                "export_path": "out.jsonl",
+                "process": [{"text_length_filter": {"text_key": "c"}}],
+            }
+        )
+    with pytest.raises(ConfigError, match="reversed_range"):
+        parse_recipe(
+            {
+                "dataset_path": "in.jsonl",
+                "export_path": "out.jsonl",
+                "process": [{"image_shape_filter": {"reversed_range": True}}],
+            }
+        )

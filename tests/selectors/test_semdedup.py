@@ -36,3 +36,12 @@ def test_ivf_index_probing_every_list_equals_flat():
 def test_budget_keeps_the_best_survivors():
     got = create("semdedup_selector", {"threshold": 0.99, "budget": 5}).select(view(planted()))
     assert list(got) == [0, 1, 2, 3, 4]
+
+
+def test_drop_reasons_name_the_row_each_duplicate_duplicates():
+    op = create("semdedup_selector", {"threshold": 0.99, "score": "q"})
+    op.select(view(planted()))
+    reasons = op.drop_reasons()
+    # The copies (rows 60-69) score higher, so the originals 0-9 are the duplicates.
+    assert sorted(reasons) == list(range(10))
+    assert reasons[3].startswith("semantic duplicate of s00063 ")
