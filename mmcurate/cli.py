@@ -155,10 +155,15 @@ def ops_show(name: Annotated[str, typer.Argument(help="Registered op name.")]) -
         console.print(table)
     else:
         console.print("no parameters")
-    stats = getattr(cls, "stats", None)
-    if stats:
-        keys = ", ".join(f"{name}.{k}" for k in stats)
-        console.print(f"writes stats: {keys}")
+    try:  # what the op writes with its default params (required params: unknown here)
+        op = registry.create(name, {})
+        stat_keys, score_keys = list(op.output_stats()), list(op.output_scores())
+    except (MmcurateError, ValueError):
+        stat_keys, score_keys = [], []
+    if stat_keys:
+        console.print(f"writes stats (with default params): {', '.join(stat_keys)}")
+    if score_keys:
+        console.print(f"writes scores: {', '.join(score_keys)}")
     console.print(f"recipe use:\n  process:\n    - {name}:")
 
 

@@ -28,6 +28,13 @@ def test_ops_list_and_show():
         assert name in listed
     shown = curate("ops", "show", "image_shape_filter").stdout
     assert "any_or_all" in shown and "min_width" in shown and "'any'" in shown
+    lite = curate("ops", "show", "lite_perception_mapper").stdout
+    assert (
+        "lite_perception_mapper.text_embedding" in lite
+        and "lite_perception_mapper.ocr_text" in lite
+    )
+    scorer = curate("ops", "show", "lite_capability_scorer").stdout
+    assert "writes scores:" in scorer and "optical_character_recognition" in scorer
 
 
 def test_unknown_op_fails_before_work_starts(tmp_path):
