@@ -16,6 +16,7 @@ the loops, batching, stats bookkeeping, error capture and tracing.
 from __future__ import annotations
 
 import math
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 
 import datasets
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from mmcurate.errors import ConfigError
 from mmcurate.io.dj import messages_to_text
@@ -277,6 +278,37 @@ def range_reason(
 
 def _fmt(v: float) -> str:
     return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
+AnyOrAll = Literal["any", "all"]
+
+
+def any_or_all_field(item: str) -> Any:
+    """The ``any_or_all`` param of a filter judging each ``item`` (image, video) of a sample."""
+    return Field(
+        "any", description=f"Keep if any {item} passes ('any') or only if all pass ('all')."
+    )
+
+
+class WidthHeightParams(Params):
+    """Width and height bounds in pixels (image_shape_filter, video_resolution_filter)."""
+
+    min_width: int = Field(1, ge=0, description="Minimum width in pixels (inclusive).")
+    max_width: int = Field(sys.maxsize, ge=0, description="Maximum width in pixels.")
+    min_height: int = Field(1, ge=0, description="Minimum height in pixels (inclusive).")
+    max_height: int = Field(sys.maxsize, ge=0, description="Maximum height in pixels.")
+    any_or_all: AnyOrAll = "any"
+
+    def drop_reason(self, widths: Sequence[int], heights: Sequence[int], what: str) -> str | None:
+        """Why a sample with these per-item sizes is dropped (None: kept)."""
+        reasons = [
+            range_reason("width", w, self.min_width, self.max_width, "min_width", "max_width")
+            or range_reason(
+                "height", h, self.min_height, self.max_height, "min_height", "max_height"
+            )
+            for w, h in zip(widths, heights, strict=True)
+        ]
+        return combine_any_or_all(reasons, self.any_or_all, what)
 
 
 def combine_any_or_all(

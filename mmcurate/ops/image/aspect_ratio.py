@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from typing import cast
 
 from pydantic import Field
 
-from mmcurate.ops.base import Filter, Params, combine_any_or_all, range_reason
+from mmcurate.ops.base import (
+    AnyOrAll,
+    Filter,
+    Params,
+    any_or_all_field,
+    combine_any_or_all,
+    range_reason,
+)
 from mmcurate.ops.image.media import image_size
 from mmcurate.ops.registry import register
 from mmcurate.sample import Sample, StatValue
@@ -17,9 +24,7 @@ class ImageAspectRatioParams(Params):
 
     min_ratio: float = Field(0.333, ge=0, description="Minimum width/height (inclusive).")
     max_ratio: float = Field(3.0, ge=0, description="Maximum width/height (inclusive).")
-    any_or_all: Literal["any", "all"] = Field(
-        "any", description="Keep if any image passes ('any') or only if all pass ('all')."
-    )
+    any_or_all: AnyOrAll = any_or_all_field("image")
 
 
 @register("image_aspect_ratio_filter")

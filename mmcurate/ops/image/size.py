@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Literal, cast
+from typing import cast
 
 from pydantic import Field, field_validator
 
 from mmcurate.ops.base import (
+    AnyOrAll,
     Filter,
     OpContext,
     Params,
     SampleError,
+    any_or_all_field,
     combine_any_or_all,
     range_reason,
 )
@@ -63,9 +65,7 @@ class ImageSizeParams(Params):
     max_size: str | int = Field(
         "1TB", description="Maximum file size, e.g. '5MB' (1 MB = 1024**2 bytes)."
     )
-    any_or_all: Literal["any", "all"] = Field(
-        "any", description="Keep if any image passes ('any') or only if all pass ('all')."
-    )
+    any_or_all: AnyOrAll = any_or_all_field("image")
 
     @field_validator("min_size", "max_size")
     @classmethod

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from mmcurate.io.dj import from_dj, messages_to_text, text_to_messages
 from mmcurate.ops.base import Op, Params, SampleError, range_reason
@@ -146,3 +146,23 @@ def reject_tokenization(value: bool, model: str) -> bool:
             "offline; use tokenization: false (words split on spaces, newlines and tabs)"
         )
     return value
+
+
+class LangTokenizationParams(DJRangeParams):
+    """``lang`` and ``tokenization``, as the word-based Data-Juicer filters take them."""
+
+    lang: str = Field(
+        "en",
+        description="Sample language. Data-Juicer uses it only to pick a tokenizer model "
+        "when tokenization is on; with whitespace splitting it has no effect.",
+    )
+    tokenization: bool = Field(
+        False,
+        description="Use Data-Juicer's sentencepiece tokenizer for `lang` instead of "
+        "whitespace words. Needs a model download: only false is available.",
+    )
+
+    @field_validator("tokenization")
+    @classmethod
+    def _offline(cls, v: bool) -> bool:
+        return reject_tokenization(v, "Data-Juicer's sentencepiece model for `lang`")

@@ -5,36 +5,21 @@ from __future__ import annotations
 from collections import Counter
 from typing import cast
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from mmcurate.ops.base import Filter
 from mmcurate.ops.registry import register
-from mmcurate.ops.text.common import DJRangeParams, dj_range_reason, reject_tokenization
+from mmcurate.ops.text.common import LangTokenizationParams, dj_range_reason
 from mmcurate.ops.text.words import refine_words, split_words
 from mmcurate.sample import Sample, StatValue
 
 
-class WordRepetitionParams(DJRangeParams):
+class WordRepetitionParams(LangTokenizationParams):
     """Parameters of ``word_repetition_filter``."""
 
-    lang: str = Field(
-        "en",
-        description="Sample language. Data-Juicer uses it only to pick a tokenizer model "
-        "when tokenization is on; with whitespace splitting it has no effect.",
-    )
-    tokenization: bool = Field(
-        False,
-        description="Split with a tokenizer instead of whitespace. Needs Data-Juicer's "
-        "sentencepiece model (a download): only false is available.",
-    )
     rep_len: int = Field(10, gt=0, description="Length n of the word n-grams.")
     min_ratio: float = Field(0.0, description="Minimum repetition ratio (inclusive).")
     max_ratio: float = Field(0.5, description="Maximum repetition ratio (inclusive).")
-
-    @field_validator("tokenization")
-    @classmethod
-    def _offline(cls, v: bool) -> bool:
-        return reject_tokenization(v, "Data-Juicer's sentencepiece model for `lang`")
 
 
 @register("word_repetition_filter")

@@ -5,35 +5,20 @@ from __future__ import annotations
 import sys
 from typing import cast
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from mmcurate.ops.base import Filter
 from mmcurate.ops.registry import register
-from mmcurate.ops.text.common import DJRangeParams, dj_range_reason, reject_tokenization
+from mmcurate.ops.text.common import LangTokenizationParams, dj_range_reason
 from mmcurate.ops.text.words import count_words, split_words
 from mmcurate.sample import Sample, StatValue
 
 
-class WordsNumParams(DJRangeParams):
+class WordsNumParams(LangTokenizationParams):
     """Parameters of ``words_num_filter``."""
 
-    lang: str = Field(
-        "en",
-        description="Sample language. Data-Juicer uses it only to pick a tokenizer model "
-        "when tokenization is on; with whitespace splitting it has no effect.",
-    )
-    tokenization: bool = Field(
-        False,
-        description="Count tokenizer pieces instead of words. Needs Data-Juicer's "
-        "sentencepiece model (a download): only false is available.",
-    )
     min_num: int = Field(10, description="Minimum number of words (inclusive).")
     max_num: int = Field(sys.maxsize, description="Maximum number of words (inclusive).")
-
-    @field_validator("tokenization")
-    @classmethod
-    def _offline(cls, v: bool) -> bool:
-        return reject_tokenization(v, "Data-Juicer's sentencepiece model for `lang`")
 
 
 @register("words_num_filter")

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Literal, cast
+from typing import cast
 
 from pydantic import Field, field_validator
 
-from mmcurate.ops.base import Filter, Params, combine_any_or_all, range_reason
+from mmcurate.ops.base import (
+    AnyOrAll,
+    Filter,
+    Params,
+    any_or_all_field,
+    combine_any_or_all,
+    range_reason,
+)
 from mmcurate.ops.registry import register
 from mmcurate.ops.video.media import video_info
 from mmcurate.sample import Sample, StatValue
@@ -37,9 +44,7 @@ class VideoAspectRatioParams(Params):
     max_ratio: str | float = Field(
         "21/9", description="Maximum width/height, e.g. '21/9', '21:9' or 2.33 (inclusive)."
     )
-    any_or_all: Literal["any", "all"] = Field(
-        "any", description="Keep if any video passes ('any') or only if all pass ('all')."
-    )
+    any_or_all: AnyOrAll = any_or_all_field("video")
 
     @field_validator("min_ratio", "max_ratio")
     @classmethod

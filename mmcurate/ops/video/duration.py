@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import sys
-from typing import Literal, cast
+from typing import cast
 
 from pydantic import Field
 
-from mmcurate.ops.base import Filter, Params, combine_any_or_all, range_reason
+from mmcurate.ops.base import (
+    AnyOrAll,
+    Filter,
+    Params,
+    any_or_all_field,
+    combine_any_or_all,
+    range_reason,
+)
 from mmcurate.ops.registry import register
 from mmcurate.ops.video.media import video_info
 from mmcurate.sample import Sample, StatValue
@@ -20,9 +27,7 @@ class VideoDurationParams(Params):
     max_duration: float = Field(
         sys.maxsize, ge=0, description="Maximum duration in seconds (inclusive)."
     )
-    any_or_all: Literal["any", "all"] = Field(
-        "any", description="Keep if any video passes ('any') or only if all pass ('all')."
-    )
+    any_or_all: AnyOrAll = any_or_all_field("video")
 
 
 @register("video_duration_filter")
