@@ -34,3 +34,19 @@ STYLES: tuple[str, ...] = (
     "chain-of-thought (step-by-step)",
     "specified style",
 )
+
+
+def check_capabilities(value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """Validate an optional capability subset; returns it in taxonomy order.
+
+    Raises:
+        ValueError: an empty subset or unknown keys (the message lists the valid ones).
+    """
+    if value is None:
+        return None
+    if not value:
+        raise ValueError("give at least one capability, or leave it unset for all 14")
+    unknown = sorted(set(value) - set(CAPABILITIES))
+    if unknown:
+        raise ValueError(f"unknown capabilities {unknown}; valid: {', '.join(CAPABILITIES)}")
+    return tuple(c for c in CAPABILITIES if c in value)

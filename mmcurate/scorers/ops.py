@@ -34,7 +34,7 @@ from mmcurate.scorers.lite.capabilities import PROFILES, CapabilityModel, turns
 from mmcurate.scorers.lite.embed import ML_HINT, model_dir
 from mmcurate.scorers.lite.ocr import tesseract_version
 from mmcurate.scorers.lite.perception import STAT_TYPES, Perceiver, PerceptionParams
-from mmcurate.taxonomy import CAPABILITIES
+from mmcurate.taxonomy import CAPABILITIES, check_capabilities
 
 #: Version of the lite heuristics, recorded in ``meta["scoring"]``.
 LITE_VERSION = 1
@@ -159,14 +159,7 @@ class LiteCapabilityParams(Params):
     @field_validator("capabilities")
     @classmethod
     def _known(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        if value is None:
-            return None
-        if not value:
-            raise ValueError("give at least one capability, or leave it unset for all 14")
-        unknown = sorted(set(value) - set(CAPABILITIES))
-        if unknown:
-            raise ValueError(f"unknown capabilities {unknown}; valid: {', '.join(CAPABILITIES)}")
-        return tuple(c for c in CAPABILITIES if c in value)
+        return check_capabilities(value)
 
 
 def _local_stats(sample: Sample) -> dict[str, StatValue]:

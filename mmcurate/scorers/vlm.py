@@ -60,7 +60,7 @@ from mmcurate.ops.registry import register
 from mmcurate.prompts import PROMPT_DIR, Prompt, load_prompt
 from mmcurate.prompts.schemas import CapabilityScore, InteractionStyles, capability_scores_model
 from mmcurate.sample import Sample
-from mmcurate.taxonomy import CAPABILITIES, STYLES
+from mmcurate.taxonomy import CAPABILITIES, STYLES, check_capabilities
 
 #: Prompt ids of the scorer ops (``load_prompt(id)`` gives the latest version).
 ONE_PASS_PROMPT = "capability_scores"
@@ -489,14 +489,7 @@ class CapabilityScorerParams(VlmParams):
     @field_validator("capabilities")
     @classmethod
     def _known(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        if value is None:
-            return None
-        if not value:
-            raise ValueError("give at least one capability, or leave it unset for all 14")
-        unknown = sorted(set(value) - set(CAPABILITIES))
-        if unknown:
-            raise ValueError(f"unknown capabilities {unknown}; valid: {', '.join(CAPABILITIES)}")
-        return tuple(c for c in CAPABILITIES if c in value)
+        return check_capabilities(value)
 
 
 @register("vlm_capability_scorer")
