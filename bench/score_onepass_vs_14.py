@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
 import sys
 import tempfile
 import time
@@ -35,7 +34,6 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mmcurate.demodata.generate import generate as generate_demo  # noqa: E402
@@ -47,22 +45,12 @@ from mmcurate.models.server import (  # noqa: E402
     free_port,
     server_command,
 )
+from mmcurate.models.server import prefix_cache_counters as prefix_counters  # noqa: E402
 from mmcurate.ops import OpContext, registry  # noqa: E402
 from mmcurate.sample import Sample  # noqa: E402
 from mmcurate.scorers.student import spearman  # noqa: E402
 from mmcurate.scorers.vlm import VlmCapabilityScorer  # noqa: E402
 from mmcurate.taxonomy import CAPABILITIES  # noqa: E402
-
-
-def prefix_counters(url: str) -> tuple[float, float]:
-    """vLLM's cumulative prefix-cache (queries, hits) in tokens, from ``/metrics``."""
-    text = httpx.get(url + "/metrics", timeout=10).text
-
-    def total(name: str) -> float:
-        vals = re.findall(rf"^{name}(?:_total)?(?:\{{[^}}]*\}})? ([0-9.e+]+)$", text, re.M)
-        return sum(float(v) for v in vals)
-
-    return total("vllm:prefix_cache_queries"), total("vllm:prefix_cache_hits")
 
 
 def load_samples(data: Path | None, n: int, videos: int) -> tuple[list[Sample], Path]:

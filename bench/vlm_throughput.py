@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,6 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-import httpx  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
@@ -38,6 +36,7 @@ from mmcurate.models.server import (  # noqa: E402
     free_port,
     server_command,
 )
+from mmcurate.models.server import prefix_cache_counters as prefix_counters  # noqa: E402
 
 SHARED = (
     "You rate samples of a multimodal instruction-tuning dataset. For the image, consider "
@@ -73,16 +72,6 @@ def run(client: ModelClient, reqs: list[Request], gen: GenerationConfig) -> tupl
         raise SystemExit(f"{len(errors)} requests failed, e.g. {errors[0]}")
     tokens = sum(r.completion_tokens or 0 for r in results)
     return wall, tokens, len(results)
-
-
-def prefix_counters(url: str) -> tuple[float, float]:
-    text = httpx.get(url + "/metrics", timeout=10).text
-
-    def total(name: str) -> float:
-        vals = re.findall(rf"^{name}(?:_total)?(?:\{{[^}}]*\}})? ([0-9.e+]+)$", text, re.M)
-        return sum(float(v) for v in vals)
-
-    return total("vllm:prefix_cache_queries"), total("vllm:prefix_cache_hits")
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -50,6 +51,19 @@ def find_vllm_python(explicit: str | Path | None = None) -> str:
         "'mmcurate[vllm]'); on a CPU machine run `bash scripts/setup_vllm_server.sh`; or set "
         f"{VLLM_PYTHON_ENV}=/path/to/python"
     )
+
+
+def prefix_cache_counters(url: str) -> tuple[float, float]:
+    """A vLLM server's cumulative prefix-cache (queries, hits) in tokens, from ``/metrics``."""
+    import httpx
+
+    text = httpx.get(url.rstrip("/") + "/metrics", timeout=10).text
+
+    def total(name: str) -> float:
+        vals = re.findall(rf"^{name}(?:_total)?(?:\{{[^}}]*\}})? ([0-9.e+]+)$", text, re.M)
+        return sum(float(v) for v in vals)
+
+    return total("vllm:prefix_cache_queries"), total("vllm:prefix_cache_hits")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
