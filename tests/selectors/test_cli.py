@@ -120,3 +120,22 @@ def test_method_names_map_to_selector_ops():
         "threshold": 2,
         "capabilities": "a,b",
     }
+
+
+def test_semdedup_inside_a_recipe_traces_which_row_each_duplicate_duplicates(tmp_path):
+    pool = scored_pool(tmp_path, n=20)  # embeddings repeat every 15 rows
+    recipe = parse_recipe(
+        {
+            "dataset_path": str(pool),
+            "export_path": str(tmp_path / "o.jsonl"),
+            "process": [{"semdedup_selector": {"threshold": 0.9999}}],
+        }
+    )
+    summary = LocalExecutor(recipe, RunOptions(show_progress=False)).run()
+    assert summary.kept == 15 and summary.balanced
+    dropped = {d["id"]: d["reason"] for d in read_jsonl(tmp_path / "o.work/trace/dropped.jsonl")}
+    kept = [r["id"] for r in read_jsonl(tmp_path / "o.jsonl")]
+    assert len(dropped) == 5
+    for reason in dropped.values():
+        assert reason.startswith("semantic duplicate of ")
+        assert reason.split()[3] in kept
