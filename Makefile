@@ -18,12 +18,18 @@ $(VENV)/.stamp-core: pyproject.toml | $(BIN)/python
 $(VENV)/.stamp-dev: pyproject.toml scripts/setup_system.sh | $(BIN)/python
 	bash scripts/setup_system.sh
 	$(PIP) -e '.[dev,ml,agent,ocr,ray,synth,train]'
+	touch $@ $(VENV)/.stamp-core $(VENV)/.stamp-demo
+
+# The demo's install: the agent (LangGraph), lite scoring (MiniLM, Tesseract), FAISS.
+$(VENV)/.stamp-demo: pyproject.toml scripts/setup_system.sh | $(BIN)/python
+	bash scripts/setup_system.sh tesseract
+	$(PIP) -e '.[ml,agent,ocr]'
 	touch $@ $(VENV)/.stamp-core
 
 venv: $(VENV)/.stamp-core
 dev: $(VENV)/.stamp-dev
 
-demo: $(VENV)/.stamp-core
+demo: $(VENV)/.stamp-demo
 	$(BIN)/curate demo demo-out
 
 # The whole suite: unit tests, then the integration tests against a real vLLM CPU server

@@ -8,7 +8,10 @@ declare -A pkgs=(
   [tesseract]=tesseract-ocr
   [chromium]=chromium
 )
-for cmd in "${!pkgs[@]}"; do
+# Optional arguments name the commands to ensure (default: all of them).
+wanted=("$@")
+[ ${#wanted[@]} -gt 0 ] || wanted=("${!pkgs[@]}")
+for cmd in "${wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || need+=("${pkgs[$cmd]}")
 done
 if [ ${#need[@]} -eq 0 ]; then

@@ -153,11 +153,13 @@ def _quiet_progress() -> None:
 def _print(result: dict[str, Any], shown: int) -> int:
     """Print the transcript entries after the first ``shown`` and the outputs."""
     from rich.console import Console
+    from rich.text import Text
 
     console = Console(width=None if sys.stdout.isatty() else 160)
     transcript = result.get("transcript") or []
     for t in transcript[shown:]:
-        console.print(f"[bold]{t['role']}[/bold]: {t['text']}", markup=False, highlight=False)
+        # Text, not markup: sample text quoted in a turn may contain [brackets].
+        console.print(Text.assemble((str(t["role"]), "bold"), ": ", str(t["text"])))
     outs = result.get("outputs") or {}
     if outs:
         for k in ("selected", "recipe", "report", "transcript"):
