@@ -154,3 +154,131 @@ class InteractionStyles(BaseModel):
     @classmethod
     def _unique_in_taxonomy_order(cls, value: list[str]) -> list[str]:
         return [s for s in STYLES if s in value]
+
+
+# -- ImgDiff synthesis (mmcurate.synth) ------------------------------------------------------
+
+
+@register_output_schema("imgdiff_region_caption")
+class RegionCaption(BaseModel):
+    """Answer of ``imgdiff_region_caption``: the object in one cropped region."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    caption: str = Field(min_length=1, max_length=80, pattern=printable(80))
+    has_object: bool
+
+
+@register_output_schema("imgdiff_difference")
+class DifferenceCaption(BaseModel):
+    """Answer of ``imgdiff_difference``: what differs inside the red box."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    difference: str = Field(min_length=1, max_length=128, pattern=printable(128))
+
+
+@register_output_schema("imgdiff_object_swap")
+class ObjectSwap(BaseModel):
+    """Answer of ``imgdiff_object_swap``: one object replaced in a caption."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    original_object: str = Field(min_length=1, max_length=40, pattern=printable(40))
+    new_object: str = Field(min_length=1, max_length=40, pattern=printable(40))
+    new_caption: str = Field(min_length=1, max_length=128, pattern=printable(128))
+
+
+# -- curation agent (mmcurate.agent; re-exported by mmcurate.agent.state) --------------------
+# One answer schema per role (prompts agent_<role>.v1.yaml). Free text is bounded to at most
+# MAX_PATTERN_REPEAT characters (xgrammar); the agent clamps names to the taxonomy afterwards.
+
+#: Selectors the agent may put in a recipe (registered ``<name>_selector`` ops).
+AGENT_SELECTORS: tuple[str, ...] = ("mmssr", "kcenter", "cluster_balanced", "topk", "random")
+AgentSelector = Literal["mmssr", "kcenter", "cluster_balanced", "topk", "random"]
+
+
+def optional_text(max_len: int) -> Any:
+    """A bounded single-line text field that may be empty (default ``""``).
+
+    Same character rule as :func:`printable` (no control characters, ``\\`` or ``"``).
+
+    Raises:
+        ValueError: ``max_len`` is outside 1..:data:`MAX_PATTERN_REPEAT`.
+    """
+    if not 1 <= max_len <= MAX_PATTERN_REPEAT:
+        raise ValueError(f"max_len must be 1..{MAX_PATTERN_REPEAT} (xgrammar limit), not {max_len}")
+    return Field(default="", pattern=rf'^[^\x00-\x1f\\"]{{0,{max_len}}}$')
+
+
+#: A short non-empty line (list items of the agent schemas).
+AgentLine = Annotated[str, Field(pattern=printable(MAX_PATTERN_REPEAT))]
+#: A short name or tag.
+AgentName = Annotated[str, Field(pattern=printable(60))]
+
+
+@register_output_schema("agent_targets")
+class Targets(BaseModel):
+    """Answer of ``agent_navigator``: what the request asks for.
+
+    Attributes:
+        capabilities: Capability keys to favour (``mmcurate.taxonomy.CAPABILITIES``).
+        styles: Interaction styles wanted in the result (``STYLES``).
+        avoid: Capability keys to have less of ("fewer charts").
+        budget: Rows to select, when the request says.
+        diversity: Whether the request asks for variety (styles, content).
+        strict: Whether it asks for strongly matching samples ("OCR-heavy").
+        selector: Selection method.
+        rationale: One line on why.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    capabilities: list[AgentName] = Field(default_factory=list, max_length=14)
+    styles: list[AgentName] = Field(default_factory=list, max_length=9)
+    avoid: list[AgentName] = Field(default_factory=list, max_length=14)
+    budget: int | None = Field(default=None, ge=1, le=100_000_000)
+    diversity: bool = False
+    strict: bool = False
+    selector: AgentSelector = "mmssr"
+    rationale: str = optional_text(MAX_PATTERN_REPEAT)
+
+
+@register_output_schema("agent_facts")
+class Facts(BaseModel):
+    """Answer of ``agent_extractor`` about one sample: text in the image, objects, tags."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ocr_text: str = optional_text(MAX_PATTERN_REPEAT)
+    objects: list[AgentName] = Field(default_factory=list, max_length=8)
+    tags: list[AgentName] = Field(default_factory=list, max_length=8)
+
+
+@register_output_schema("agent_analysis")
+class Analysis(BaseModel):
+    """Answer of ``agent_analyzer``: findings about a result and whether to refine.
+
+    Attributes:
+        decision: ``refine`` (change the recipe and run again) or ``stop``.
+        threshold_delta: Change of the score threshold (-2..2) when refining.
+        selector: Selector for the next round (``keep``: unchanged).
+        findings: Short statements about the result against the targets.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["refine", "stop"] = "stop"
+    threshold_delta: float = Field(default=0.0, ge=-2.0, le=2.0)
+    selector: Literal["keep", "mmssr", "kcenter", "cluster_balanced", "topk", "random"] = "keep"
+    findings: list[AgentLine] = Field(default_factory=list, max_length=8)
+
+
+@register_output_schema("agent_report_text")
+class ReportText(BaseModel):
+    """Answer of ``agent_visualizer``: the report's headline and highlights."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    headline: str = optional_text(MAX_PATTERN_REPEAT)
+    highlights: list[AgentLine] = Field(default_factory=list, max_length=6)

@@ -27,8 +27,8 @@ from pydantic import BaseModel
 
 from mmcurate.models import ImagePart, Request, register_heuristic
 from mmcurate.prompts import load_prompt
+from mmcurate.prompts.schemas import DifferenceCaption, RegionCaption
 from mmcurate.synth.boxes import Box
-from mmcurate.synth.schemas import DifferenceCaption, RegionCaption
 
 REGION_PROMPT = "imgdiff_region_caption"
 DIFFERENCE_PROMPT = "imgdiff_difference"

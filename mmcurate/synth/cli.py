@@ -167,6 +167,14 @@ def imgdiff(
         f"{summary.samples['removal']} removal; captions: {summary.caption_source}; "
         f"{summary.seconds:.1f}s"
     )
+    if summary.model.get("total"):
+        t = summary.model["total"]
+        console.print(
+            f"model: {summary.model.get('backend')} {summary.model.get('model') or ''}: "
+            f"{t['requests']} requests, {t['cache_hits']} from the cache, {t['model_calls']} "
+            f"model calls, {t['failed']} failed, {t['prompt_tokens']} prompt + "
+            f"{t['completion_tokens']} completion tokens"
+        )
     if summary.source_info:
         console.print("source: " + json.dumps(summary.source_info, default=str))
     console.print(f"wrote {out / 'imgdiff.jsonl'} (dropped pairs: {out / 'dropped.jsonl'})")

@@ -155,7 +155,6 @@ def swap_objects(
     """
     from mmcurate.models import default_client, generate, get_client
     from mmcurate.prompts import load_prompt
-    from mmcurate.synth.schemas import ObjectSwap
 
     client = client or default_client()
     if mode == "heuristic":
@@ -167,8 +166,9 @@ def swap_objects(
         prompt.request({"caption": c}, key=str(i), meta={"caption": c})
         for i, c in enumerate(captions)
     ]
+    results = generate(reqs, schema=prompt.output_schema_model(), client=client)
     out: list[tuple[dict[str, str] | None, str, dict[str, Any]]] = []
-    for cap, res in zip(captions, generate(reqs, schema=ObjectSwap, client=client), strict=True):
+    for cap, res in zip(captions, results, strict=True):
         if not res.ok:
             out.append((None, f"object swap failed: {res.error}", res.provenance()))
             continue

@@ -12,9 +12,10 @@ Stages (names used in ``dropped.jsonl``, ``summary.json`` and the CLI table):
    with no box left is dropped.
 4. ``region_captions``: both regions of each box are captioned; boxes whose captions do not
    differ (or, when the pair names its changed objects, do not mention them) are dropped; a
-   pair with no box left is dropped.
+   pair with no box left is dropped, or is an error when a model call failed for one of
+   its boxes (that box was never judged).
 5. ``difference_caption``: the red-box side-by-side image and the difference question; a
-   pair whose every answer failed is dropped.
+   pair whose every answer failed (model errors) is an error.
 
 Every input pair ends up as samples (``imgdiff.jsonl``), a ``dropped.jsonl`` line (stage and
 reason) or an ``errors.jsonl`` line: ``n_pairs == kept + dropped + errored``.
@@ -27,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from PIL import Image
@@ -37,8 +38,19 @@ from mmcurate.errors import ConfigError, ErrorRecord
 from mmcurate.synth.boxes import Box, BoxParams, BoxResult, find_boxes, iou
 from mmcurate.synth.procedural import BACKGROUND, CHANGES, ProceduralPair
 
+if TYPE_CHECKING:
+    from mmcurate.prompts import Prompt
+
 Source = Literal["procedural", "mined", "diffusion"]
 Captioner = Literal["auto", "vlm", "heuristic", "ground_truth"]
+_CALL_COUNTERS = (
+    "requests",
+    "cache_hits",
+    "model_calls",
+    "failed",
+    "prompt_tokens",
+    "completion_tokens",
+)
 STAGES = ("pairs", "pair_similarity", "difference_areas", "region_captions", "difference_caption")
 
 
@@ -210,6 +222,7 @@ class ImgDiffSummary:
     samples: dict[str, int] = field(default_factory=lambda: {"difference": 0, "removal": 0})
     stages: dict[str, StageCount] = field(default_factory=lambda: {s: StageCount() for s in STAGES})
     source_info: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -230,6 +243,7 @@ class ImgDiffSummary:
             "samples": self.samples,
             "stages": {k: v.as_dict() for k, v in self.stages.items()},
             "source_info": self.source_info,
+            "model": self.model,
             "seconds": round(self.seconds, 2),
         }
 
@@ -382,6 +396,42 @@ class ImgDiffPipeline:
         self.rng = np.random.default_rng(params.seed)
         self.distractors: list[str] = []
 
+    # -- model calls -------------------------------------------------------------------------
+
+    def _generate(self, reqs: list[Any], prompt: Prompt, summary: ImgDiffSummary) -> list[Any]:
+        """Run requests of ``prompt`` with the output schema its file names (``output_schema``)
+        through the model client, and count them in the summary.
+
+        ``summary.model`` gets ``backend``, ``model`` and counters in ``total`` and per prompt
+        (``prompts["<id>.v<N>"]``):
+        ``requests``, ``cache_hits``, ``model_calls`` (sent to the backend: not cached,
+        re-asks included), ``failed``, ``prompt_tokens`` and ``completion_tokens`` (tokens
+        the model processed in this run; cache hits cost none).
+        """
+        from mmcurate.models import generate
+
+        results = generate(reqs, schema=prompt.output_schema_model(), client=self.client)
+        m = summary.model
+        m.setdefault("backend", self.client.config.backend)
+        for res in results:
+            if res.model and not m.get("model"):
+                m["model"] = res.model
+            per_prompt = m.setdefault("prompts", {})
+            ref = f"{res.prompt_id}.v{res.prompt_version}"
+            for c in (
+                m.setdefault("total", dict.fromkeys(_CALL_COUNTERS, 0)),
+                per_prompt.setdefault(ref, dict.fromkeys(_CALL_COUNTERS, 0)),
+            ):
+                c["requests"] += 1
+                if res.cached:
+                    c["cache_hits"] += 1
+                    continue
+                c["model_calls"] += res.attempts
+                c["failed"] += 0 if res.ok else 1
+                c["prompt_tokens"] += res.prompt_tokens or 0
+                c["completion_tokens"] += res.completion_tokens or 0
+        return results
+
     # -- stages ------------------------------------------------------------------------------
 
     def _similarity(self, work: _Work, summary: ImgDiffSummary, w: _Writer) -> bool:
@@ -459,6 +509,7 @@ class ImgDiffPipeline:
                 entries.append((work, k, box))
         answers: dict[tuple[str, int], dict[str, Any]] = {}
         box_drops: dict[str, list[str]] = {}
+        box_failures: dict[str, list[str]] = {}  # model failures: the box was never judged
         if self.caption_source == "procedural_ground_truth":
             for work, k, box in entries:
                 truth = work.pair.truth
@@ -480,8 +531,8 @@ class ImgDiffPipeline:
                     "provenance": {"source": "procedural_ground_truth", "gt_index": j},
                 }
         else:
-            from mmcurate.models import generate
-            from mmcurate.synth.schemas import RegionCaption
+            from mmcurate.prompts import load_prompt
+            from mmcurate.synth.captions import REGION_PROMPT
 
             reqs = []
             for work, k, box in entries:
@@ -490,10 +541,10 @@ class ImgDiffPipeline:
                 reqs += region_requests(
                     f"{work.pair.pair_id}#{k}", ca_img, cb_img, cp.region_max_words
                 )
-            results = generate(reqs, schema=RegionCaption, client=self.client)
+            results = self._generate(reqs, load_prompt(REGION_PROMPT), summary)
             for (work, k, _), ra, rb in zip(entries, results[::2], results[1::2], strict=True):
                 if not (ra.ok and rb.ok):
-                    box_drops.setdefault(work.pair.pair_id, []).append(
+                    box_failures.setdefault(work.pair.pair_id, []).append(
                         f"box {k}: region caption failed: {ra.error or rb.error}"
                     )
                     continue
@@ -536,6 +587,14 @@ class ImgDiffPipeline:
                     for side, has in (("a", r["has_a"]), ("b", r["has_b"])):
                         if has and r[side] != EMPTY:
                             self.distractors.append(r[side])
+            elif pid in box_failures:
+                # a box whose captions failed might have been kept: an error, not a drop
+                st.errored += 1
+                w.error(
+                    pid,
+                    "region_captions",
+                    "no box captioned: " + "; ".join(box_failures[pid] + box_drops.get(pid, [])),
+                )
             else:
                 st.dropped += 1
                 w.drop(
@@ -568,8 +627,8 @@ class ImgDiffPipeline:
                 assert truth is not None
                 diffs.append((truth.difference, {"source": "procedural_ground_truth"}))
         else:
-            from mmcurate.models import generate
-            from mmcurate.synth.schemas import DifferenceCaption
+            from mmcurate.prompts import load_prompt
+            from mmcurate.synth.captions import DIFFERENCE_PROMPT
 
             reqs = [
                 difference_request(
@@ -581,7 +640,7 @@ class ImgDiffPipeline:
                 )
                 for work, r, img in sbs_images
             ]
-            results = generate(reqs, schema=DifferenceCaption, client=self.client)
+            results = self._generate(reqs, load_prompt(DIFFERENCE_PROMPT), summary)
             diffs = [
                 (res.parsed.difference, res.provenance()) if res.ok else (None, str(res.error))
                 for res in results
@@ -596,9 +655,9 @@ class ImgDiffPipeline:
         for work in works:
             pid = work.pair.pair_id
             items = by_pair.get(pid)
-            if not items:
-                st.dropped += 1
-                w.drop(
+            if not items:  # every difference request of the pair failed: an error
+                st.errored += 1
+                w.error(
                     pid,
                     "difference_caption",
                     "no difference caption: " + "; ".join(failures.get(pid, [])),
@@ -771,15 +830,15 @@ class ImgDiffPipeline:
                 w.error(work.pair.pair_id, stage, f"{type(err).__name__}: {err}")
                 continue
             alive.append(work)
-        n = len(alive)
+        later = [summary.stages[s] for s in ("region_captions", "difference_caption")]
+        before = [(st.dropped, st.errored) for st in later]
         alive = self._region_captions(alive, summary, w)
-        summary.dropped += n - len(alive)
-        n = len(alive)
-        before = summary.stages["difference_caption"].dropped
+        kept_before = summary.stages["difference_caption"].kept
         self._differences(alive, summary, w)
-        dropped_now = summary.stages["difference_caption"].dropped - before
-        summary.dropped += dropped_now
-        summary.kept += n - dropped_now
+        for st, (d0, e0) in zip(later, before, strict=True):
+            summary.dropped += st.dropped - d0
+            summary.errored += st.errored - e0
+        summary.kept += summary.stages["difference_caption"].kept - kept_before
 
     def _export(self, samples: list[dict[str, Any]]) -> Path:
         from mmcurate.io import write_dataset

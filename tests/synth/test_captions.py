@@ -6,6 +6,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from mmcurate.models import generate, get_client
+from mmcurate.prompts.schemas import DifferenceCaption, RegionCaption
 from mmcurate.synth.captions import (
     caption_overlap,
     difference_request,
@@ -16,7 +17,6 @@ from mmcurate.synth.captions import (
     removal_messages,
     side_by_side,
 )
-from mmcurate.synth.schemas import DifferenceCaption, RegionCaption
 
 
 def test_caption_comparison_helpers() -> None:
@@ -73,3 +73,17 @@ def test_removal_messages_put_the_answer_among_options() -> None:
     assert ans["options"]["ABCD".index(ans["answer"])] == "a red circle"
     assert msgs[0]["content"].count("<image>") == 2
     assert msgs[1]["content"] == f"{ans['answer']}. a red circle"
+
+
+def test_prompt_files_name_their_output_schemas() -> None:
+    from mmcurate.prompts import load_prompt
+    from mmcurate.prompts.schemas import ObjectSwap
+    from mmcurate.synth import schemas
+
+    for pid, cls in (
+        ("imgdiff_region_caption", RegionCaption),
+        ("imgdiff_difference", DifferenceCaption),
+        ("imgdiff_object_swap", ObjectSwap),
+    ):
+        assert load_prompt(pid).output_schema_model() is cls
+        assert getattr(schemas, cls.__name__) is cls  # the old import path still works

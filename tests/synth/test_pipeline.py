@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from mmcurate.cli import main
 from mmcurate.errors import ConfigError
 from mmcurate.io import iter_samples, read_dataset
-from mmcurate.models import get_client
+from mmcurate.models import GenerationConfig, ModelClient, Request, get_client
+from mmcurate.models.backends.base import Backend
+from mmcurate.models.config import ModelConfig
+from mmcurate.models.types import RawOutput
 from mmcurate.synth.pipeline import ImgDiffParams, resolve_captioner, run_imgdiff
 
 
@@ -100,3 +106,92 @@ def test_heuristic_captioner_on_procedural_pairs(tmp_path: Path) -> None:
         m = r["meta"]["imgdiff"]
         assert m["region_caption_provenance"]["heuristic"] is True
         assert "(heuristic)" in m["region_caption_a"] + m["region_caption_b"]
+
+
+class ScriptedVlm(Backend):
+    """A fake model backend (pure-logic test) with scripted answers per prompt.
+
+    Region captions name the side (``object a`` / ``object b``) so they differ, except for
+    keys starting with a prefix in ``same`` (identical captions); requests of prompt ``P``
+    whose key starts with a prefix in ``fail[P]`` fail as a server would.
+    """
+
+    name = "vllm-server"
+
+    def __init__(self, fail: dict[str, tuple[str, ...]], same: tuple[str, ...] = ()) -> None:
+        super().__init__(ModelConfig(backend="vllm-server", url="http://127.0.0.1:9", cache=False))
+        self.fail, self.same = fail, same
+        self.calls: dict[str, int] = {}
+
+    @property
+    def model_name(self) -> str | None:
+        return "scripted"
+
+    def generate(
+        self,
+        requests: Sequence[Request],
+        schema: type[BaseModel] | None,
+        json_schema: dict[str, Any] | None,
+        config: GenerationConfig,
+    ) -> list[RawOutput]:
+        out = []
+        for r in requests:
+            pid, key = r.prompt_id or "", r.key or ""
+            self.calls[pid] = self.calls.get(pid, 0) + 1
+            if key.startswith(self.fail.get(pid, ())):
+                out.append(RawOutput(error="server rejected the request: HTTP 400"))
+            elif pid == "imgdiff_region_caption":
+                side = "thing" if key.startswith(self.same) else key[-1]
+                text = json.dumps({"caption": f"object {side}", "has_object": True})
+                out.append(RawOutput(text=text, prompt_tokens=10, completion_tokens=5))
+            else:
+                text = json.dumps({"difference": f"scripted difference {key}"})
+                out.append(RawOutput(text=text, prompt_tokens=20, completion_tokens=7))
+        return out
+
+
+def test_vlm_failures_are_errors_and_judged_boxes_are_drops(tmp_path: Path) -> None:
+    # pair 0: its region requests fail -> error; pair 1: identical captions -> dropped;
+    # pair 2: its difference requests fail -> error; pairs 3 and 4 are kept
+    region, diff = "imgdiff_region_caption", "imgdiff_difference"
+    backend = ScriptedVlm(
+        fail={region: ("proc-0-000000#",), diff: ("proc-0-000002#",)},
+        same=("proc-0-000001#",),
+    )
+    client = ModelClient(backend.config, backend=backend)
+    s = run_imgdiff(ImgDiffParams(n=5, captions={"captioner": "vlm"}), tmp_path, client=client)
+    errors = [json.loads(x) for x in (tmp_path / "errors.jsonl").read_text().splitlines()]
+    dropped = [json.loads(x) for x in (tmp_path / "dropped.jsonl").read_text().splitlines()]
+    assert s.balanced and s.n_pairs == 5 and (s.kept, s.dropped, s.errored) == (2, 1, 2)
+    assert [(e["sample_id"], e["op"]) for e in errors] == [
+        ("proc-0-000000", "imgdiff:region_captions"),
+        ("proc-0-000002", "imgdiff:difference_caption"),
+    ]
+    assert "region caption failed: server rejected the request: HTTP 400" in errors[0]["reason"]
+    assert "no difference caption" in errors[1]["reason"]
+    assert [(d["pair_id"], d["stage"]) for d in dropped] == [("proc-0-000001", "region_captions")]
+    assert "region captions do not differ (word overlap 1.00)" in dropped[0]["reason"]
+    assert s.stages["region_captions"].errored == 1 == s.stages["difference_caption"].errored
+    for st in s.stages.values():
+        assert st.n_in == st.kept + st.dropped + st.errored
+    # the summary's model counters match what the backend was asked
+    m = s.model
+    assert (m["backend"], m["model"]) == ("vllm-server", "scripted")
+    for pid in (region, diff):
+        c = m["prompts"][f"{pid}.v1"]
+        assert c["requests"] == c["model_calls"] == backend.calls[pid] and c["cache_hits"] == 0
+        assert c["failed"] >= 1
+    assert m["total"]["requests"] == sum(backend.calls.values())
+    c = m["prompts"][f"{region}.v1"]
+    assert (c["prompt_tokens"], c["completion_tokens"]) == (
+        10 * (c["requests"] - c["failed"]),
+        5 * (c["requests"] - c["failed"]),
+    )
+    rows = [json.loads(x) for x in (tmp_path / "imgdiff.jsonl").read_text().splitlines()]
+    assert {r["meta"]["imgdiff"]["pair_id"] for r in rows} == {"proc-0-000003", "proc-0-000004"}
+    for r in rows:
+        im = r["meta"]["imgdiff"]
+        assert im["caption_source"] == "vlm" and im["region_caption_a"] == "object a"
+        assert im["region_caption_provenance"]["model"] == "scripted"
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["model"]["total"] == m["total"]
