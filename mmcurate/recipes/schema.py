@@ -168,7 +168,10 @@ class Recipe(BaseModel):
         format: Input format (auto-detected when omitted).
         export_format: Output format (defaults to the input's format).
         np: Worker processes for row-level ops.
-        executor: ``local`` (processes on this machine) or ``ray``.
+        executor: ``local`` (processes on this machine) or ``ray`` (Ray Data; see
+            docs/SCALING.md).
+        ray_address: With ``executor: ray``, the cluster to join (``auto`` or
+            ``HOST:PORT``); unset starts a local Ray with ``np`` CPUs.
         work_dir: Run directory for checkpoints, traces, errors and summary
             (default: ``<export stem>.work`` next to the export).
         trace_num: Changed-sample traces kept per op (counts are always exact).
@@ -189,6 +192,7 @@ class Recipe(BaseModel):
     export_format: str | None = None
     np: int = Field(1, ge=1)
     executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
     work_dir: str | None = None
     trace_num: int = Field(100, ge=0)
     media_check: bool = True

@@ -32,6 +32,7 @@ import numpy as np
 from mmcurate import __version__
 from mmcurate.errors import ConfigError, ErrorRecord
 from mmcurate.io import read_dataset, write_dataset
+from mmcurate.io.reader import LoadResult
 from mmcurate.ops import registry
 from mmcurate.ops.base import DatasetView, Deduplicator, Op, OpContext, Selector
 from mmcurate.recipes.schema import Recipe
@@ -273,13 +274,7 @@ class LocalExecutor:
             shutil.rmtree(load_dir)
         load_dir.mkdir(parents=True)
         with self.progress.spinner(f"loading {dataset_path}"):
-            result = read_dataset(
-                dataset_path,
-                self.recipe.format,
-                media_check=self.recipe.media_check,
-                cache_dir=load_dir / "cache",
-                num_proc=self.recipe.np,
-            )
+            result = self._read(dataset_path, load_dir)
         snapshot = snapshot_of(result.dataset, load_dir)
         media_info = load_dir / "image_info.pkl"
         with media_info.open("wb") as f:
@@ -313,6 +308,16 @@ class LocalExecutor:
             seconds=seconds,
         )
         return snapshot, result.root, summary
+
+    def _read(self, dataset_path: Path, load_dir: Path) -> LoadResult:
+        """Read and media-check the input into Arrow files under ``load_dir``."""
+        return read_dataset(
+            dataset_path,
+            self.recipe.format,
+            media_check=self.recipe.media_check,
+            cache_dir=load_dir / "cache",
+            num_proc=self.recipe.np,
+        )
 
     # ------------------------------------------------------------------------ stages
     def _context(self, root: Path) -> OpContext:
@@ -458,9 +463,7 @@ class LocalExecutor:
                     )
                     + "\n"
                 )
-        counter = OpCounter(
-            n_in=n, dropped=int((~keep).sum()), seconds=time.perf_counter() - t0
-        )
+        counter = OpCounter(n_in=n, dropped=int((~keep).sum()), seconds=time.perf_counter() - t0)
         return snapshot.with_selection(chosen, stage_dir / "selected.npy"), [counter]
 
     def _select_rows(
