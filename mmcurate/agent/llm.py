@@ -1,9 +1,10 @@
 """VLM role calls through the one model interface (:mod:`mmcurate.models`).
 
 Each role renders its versioned prompt (``mmcurate/prompts/agent_<role>.v1.yaml``) and asks
-for its pydantic schema (structured output, validation and re-asks are the client's). A
-failed or invalid answer is a value (``None`` plus the error), never an exception: the
-node then falls back to the deterministic planner's answer and records a finding.
+for the pydantic schema the prompt declares (``output_schema``, checked against the role's;
+structured output, validation and re-asks are the client's). A failed or invalid answer is
+a value (``None`` plus the error), never an exception: the node then falls back to the
+deterministic planner's answer and records why in the transcript.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from mmcurate.agent.context import PROMPTS, AgentSettings
+from mmcurate.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -49,12 +51,18 @@ def ask(
     """One structured request for ``role``.
 
     Returns:
-        ``(answer, error, prompt ref)``: the validated answer or ``None`` with the error.
+        ``(answer, error, prompt ref)``: the validated answer, or ``None`` with the error
+        (also for an answer that gives no field at all).
     """
     from mmcurate.models import GenerationConfig, generate
     from mmcurate.prompts import load_prompt
 
     prompt = load_prompt(PROMPTS[role])
+    if prompt.output_schema_model() is not schema:
+        raise ConfigError(
+            f"prompt {prompt.ref} declares output_schema {prompt.output_schema!r}, but the "
+            f"{role} role answers {schema.__name__}"
+        )
     req = prompt.request(values, images=list(images), key=role, media_root=media_root)
     [res] = generate(
         [req],
@@ -63,5 +71,7 @@ def ask(
         client=client(settings),
     )
     if res.ok and isinstance(res.parsed, schema):
+        if not res.parsed.model_fields_set:  # ``{}`` is schema-valid but says nothing
+            return None, "empty answer (no field given)", prompt.ref
         return res.parsed, None, prompt.ref
     return None, str(res.error or "no answer")[:300], prompt.ref

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from mmcurate.agent.context import DETERMINISTIC
-from mmcurate.agent.state import Analysis, Facts, ReportText, Selector, Targets
+from mmcurate.agent.state import TEXT_MAX, Analysis, Facts, ReportText, Selector, Targets
 from mmcurate.agent.tools import MAX_THRESHOLD, MIN_THRESHOLD, RELEVANT
 from mmcurate.taxonomy import CAPABILITIES, STYLES
 
@@ -185,7 +185,7 @@ def navigate(
         diversity=diversity,
         strict=strict,
         selector=selector,
-        rationale=f"{DETERMINISTIC}: {how}"[:200].replace('"', "'"),
+        rationale=clean(f"{DETERMINISTIC}: {how}", TEXT_MAX),
     )
     return t, notes
 
@@ -213,7 +213,8 @@ def extract(row: dict[str, Any]) -> Facts:
     ocr = str(stats.get("lite_perception_mapper.ocr_text") or "")
     top = sorted((v, k) for k, v in scores.items() if v is not None and v >= RELEVANT)[::-1]
     tags = [*list(row.get("styles") or [])[:4], *[k for _, k in top[:4]]][:8]
-    return Facts(ocr_text=clean(ocr, 200), objects=[], tags=[clean(t, 60) for t in tags])
+    tags = [c for t in tags if (c := clean(t, 60))]
+    return Facts(ocr_text=clean(ocr, TEXT_MAX), objects=[], tags=tags)
 
 
 def analyze(result: dict[str, Any], targets: Targets, knobs: dict[str, Any],
@@ -264,8 +265,8 @@ def analyze(result: dict[str, Any], targets: Targets, knobs: dict[str, Any],
     if decision == "refine" and any(_same(nxt_knobs, h) for h in seen):
         decision = "stop"
         findings.append("that setting was already tried: stopping")
-    findings = [clean(f, 200) for f in findings]
     findings[0] = f"{DETERMINISTIC}: {findings[0]}"
+    findings = [clean(f, TEXT_MAX) for f in findings]
     return Analysis(
         decision=decision,  # type: ignore[arg-type]
         threshold_delta=delta,
@@ -279,10 +280,12 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(a.get(k) == b.get(k) for k in keys)
 
 
-def report_text(request: str, result: dict[str, Any], findings: list[str]) -> ReportText:
-    """Headline and highlights of the report."""
-    head = clean(f"Selected {result['rows']} of {result['pool_rows']} samples for: {request}", 200)
-    lines = [f"Answers by the {DETERMINISTIC}."]
+def report_text(
+    request: str, result: dict[str, Any], findings: list[str], who: str = f"the {DETERMINISTIC}"
+) -> ReportText:
+    """Headline and highlights of the report (``who``: who answered the roles)."""
+    head = f"Selected {result['rows']} of {result['pool_rows']} samples for: {request}"
+    lines = [f"Answers by {who}."]
     if result.get("primary"):
         share = float(result.get("relevant_share", 0))
         pool_share = float(result.get("pool_relevant_share", 0))
@@ -292,4 +295,5 @@ def report_text(request: str, result: dict[str, Any], findings: list[str]) -> Re
         )
     lines.append(f"{len(result.get('styles_covered', []))} of 9 interaction styles covered")
     lines += [f.split(": ", 1)[-1] for f in findings[:3]]
-    return ReportText(headline=head, highlights=[clean(x, 200) for x in lines[:6]])
+    highlights = [c for x in lines[:6] if (c := clean(x, TEXT_MAX))]
+    return ReportText(headline=clean(head, TEXT_MAX), highlights=highlights)

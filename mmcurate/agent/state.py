@@ -1,104 +1,37 @@
-"""Input, state and output of the agent graph, and one pydantic output schema per role.
+"""Input, state and output of the agent graph; the role schemas, re-exported.
 
-The role schemas are what a VLM must answer (structured output through
-:mod:`mmcurate.models`) and what the deterministic planner returns. Free-text fields are
-bounded (:func:`text`) so constrained decoding stays short. A VLM answer is validated and
-then clamped to known names (:func:`clamp_names`): an unknown capability, style or selector
-is dropped with a finding, so a meaningless answer cannot break the graph.
+The role schemas (:class:`Targets`, :class:`Facts`, :class:`Analysis`, :class:`ReportText`)
+live in :mod:`mmcurate.prompts.schemas` (registered as ``agent_targets``, ``agent_facts``,
+``agent_analysis``, ``agent_report_text``, the ``output_schema`` of the agent prompt files).
+They are what a VLM must answer (structured output through :mod:`mmcurate.models`) and what
+the deterministic planner returns. Free-text fields are bounded (at most 128 characters, the
+xgrammar repeat limit) so constrained decoding compiles and stays short. A VLM answer is
+validated and then clamped to known names (:func:`clamp_names`): an unknown capability,
+style or selector is dropped with a finding, so a meaningless answer cannot break the graph.
 """
 
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from mmcurate.prompts.schemas import AGENT_SELECTORS as SELECTORS
+from mmcurate.prompts.schemas import MAX_PATTERN_REPEAT, Analysis, Facts, ReportText, Targets
+from mmcurate.prompts.schemas import AgentSelector as Selector
 from mmcurate.taxonomy import CAPABILITIES, STYLES
 
-#: Selectors the agent may put in a recipe (registered ``<name>_selector`` ops).
-SELECTORS: tuple[str, ...] = ("mmssr", "kcenter", "cluster_balanced", "topk", "random")
-Selector = Literal["mmssr", "kcenter", "cluster_balanced", "topk", "random"]
-
-
-def text(max_len: int, min_len: int = 0) -> Any:
-    """A bounded single-line text field (no control characters, quotes or backslashes)."""
-    return Field(
-        default="" if min_len == 0 else ...,
-        pattern=rf'^[^\x00-\x1f\\"]{{{min_len},{max_len}}}$',
-    )
-
-
-class Targets(BaseModel):
-    """Navigator's answer: what the request asks for.
-
-    Attributes:
-        capabilities: Capability keys to favour (``mmcurate.taxonomy.CAPABILITIES``).
-        styles: Interaction styles wanted in the result (``STYLES``).
-        avoid: Capability keys to have less of ("fewer charts").
-        budget: Rows to select, when the request says.
-        diversity: Whether the request asks for variety (styles, content).
-        strict: Whether it asks for strongly matching samples ("OCR-heavy").
-        selector: Selection method.
-        rationale: One line on why.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    capabilities: list[str] = Field(default_factory=list, max_length=14)
-    styles: list[str] = Field(default_factory=list, max_length=9)
-    avoid: list[str] = Field(default_factory=list, max_length=14)
-    budget: int | None = Field(default=None, ge=1, le=100_000_000)
-    diversity: bool = False
-    strict: bool = False
-    selector: Selector = "mmssr"
-    rationale: str = text(200)
-
-
-class Facts(BaseModel):
-    """Extractor's answer about one sample: text in the image, objects, tags."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    ocr_text: str = text(200)
-    objects: list[str] = Field(default_factory=list, max_length=8)
-    tags: list[str] = Field(default_factory=list, max_length=8)
-
-
-class Analysis(BaseModel):
-    """Analyzer's answer: findings about a result and whether to refine.
-
-    Attributes:
-        decision: ``refine`` (change the recipe and run again) or ``stop``.
-        threshold_delta: Change of the score threshold (-2..2) when refining.
-        selector: Selector for the next round (``keep``: unchanged).
-        findings: Short statements about the result against the targets.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    decision: Literal["refine", "stop"] = "stop"
-    threshold_delta: float = Field(default=0.0, ge=-2.0, le=2.0)
-    selector: Literal["keep", "mmssr", "kcenter", "cluster_balanced", "topk", "random"] = "keep"
-    findings: list[str] = Field(default_factory=list, max_length=8)
-
-
-class ReportText(BaseModel):
-    """Visualizer's answer: the report's headline and highlights."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    headline: str = text(200)
-    highlights: list[str] = Field(default_factory=list, max_length=6)
+#: Longest free-text field of the role schemas (planner answers are cut to it).
+TEXT_MAX = MAX_PATTERN_REPEAT
 
 
 def clamp_names(
     values: list[str], known: tuple[str, ...], what: str
 ) -> tuple[list[str], list[str]]:
-    """Keep known names (in ``known``'s order, deduplicated); findings for the rest."""
-    wanted = {v.strip() for v in values}
-    kept = [k for k in known if k in wanted]
-    dropped = sorted(wanted - set(known))
+    """Keep known names in the answer's order (the first capability is the primary target),
+    deduplicated; a finding for each unknown name."""
+    wanted = list(dict.fromkeys(v.strip() for v in values))
+    kept = [v for v in wanted if v in known]
+    dropped = sorted(set(wanted) - set(known))
     findings = [
         f"ignored unknown {what} {name!r} (not one of the known {what}s)" for name in dropped
     ]
@@ -171,3 +104,20 @@ class AgentOutput(TypedDict, total=False):
     result: dict[str, Any]
     history: list[dict[str, Any]]
     transcript: list[Turn]
+
+
+__all__ = [
+    "SELECTORS",
+    "TEXT_MAX",
+    "AgentInput",
+    "AgentOutput",
+    "AgentState",
+    "Analysis",
+    "Facts",
+    "ReportText",
+    "Selector",
+    "Targets",
+    "Turn",
+    "clamp_names",
+    "clamp_targets",
+]

@@ -211,6 +211,15 @@ def optional_text(max_len: int) -> Any:
     return Field(default="", pattern=rf'^[^\x00-\x1f\\"]{{0,{max_len}}}$')
 
 
+def _all_required(schema: dict[str, Any]) -> None:
+    schema["required"] = list(schema.get("properties", {}))
+
+
+#: Agent answer models: every field is required in the JSON schema sent to the model, so
+#: constrained decoding emits all of them (``{}`` is not an answer); Python callers (the
+#: deterministic planner) may still leave fields at their defaults.
+AGENT_MODEL_CONFIG = ConfigDict(extra="forbid", json_schema_extra=_all_required)
+
 #: A short non-empty line (list items of the agent schemas).
 AgentLine = Annotated[str, Field(pattern=printable(MAX_PATTERN_REPEAT))]
 #: A short name or tag.
@@ -232,7 +241,7 @@ class Targets(BaseModel):
         rationale: One line on why.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = AGENT_MODEL_CONFIG
 
     capabilities: list[AgentName] = Field(default_factory=list, max_length=14)
     styles: list[AgentName] = Field(default_factory=list, max_length=9)
@@ -248,7 +257,7 @@ class Targets(BaseModel):
 class Facts(BaseModel):
     """Answer of ``agent_extractor`` about one sample: text in the image, objects, tags."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = AGENT_MODEL_CONFIG
 
     ocr_text: str = optional_text(MAX_PATTERN_REPEAT)
     objects: list[AgentName] = Field(default_factory=list, max_length=8)
@@ -266,7 +275,7 @@ class Analysis(BaseModel):
         findings: Short statements about the result against the targets.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = AGENT_MODEL_CONFIG
 
     decision: Literal["refine", "stop"] = "stop"
     threshold_delta: float = Field(default=0.0, ge=-2.0, le=2.0)
@@ -278,7 +287,7 @@ class Analysis(BaseModel):
 class ReportText(BaseModel):
     """Answer of ``agent_visualizer``: the report's headline and highlights."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = AGENT_MODEL_CONFIG
 
     headline: str = optional_text(MAX_PATTERN_REPEAT)
     highlights: list[AgentLine] = Field(default_factory=list, max_length=6)

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from mmcurate.agent import planner
-from mmcurate.agent.nodes.common import compact, settings_of, turn
+from mmcurate.agent.context import DETERMINISTIC
+from mmcurate.agent.nodes.common import (
+    compact,
+    fill_unset,
+    settings_of,
+    turn,
+    vlm_fallback,
+    vlm_used,
+)
 from mmcurate.agent.state import AgentState, Analysis, Targets
 from mmcurate.agent.tools import MAX_THRESHOLD, MIN_THRESHOLD
 
@@ -38,14 +46,26 @@ def analyzer(state: AgentState) -> dict[str, Any]:
             },
             Analysis,
         )
+        # the planner's findings are evidence here, not its answer: label them as rules
+        rules = [f.replace(f"{DETERMINISTIC}: ", "planner rules (heuristic): ", 1)
+                 for f in analysis.findings]  # fmt: skip
         if answer is None:
-            notes.append(f"VLM analyzer ({ref}) gave no usable answer ({error}); "
-                         "using the planner's rules")  # fmt: skip
+            notes.append(vlm_fallback(ref, error, "using the deterministic planner's rules"))
+            analysis = analysis.model_copy(update={"findings": rules})
         else:
             vlm_findings = [f"vlm: {f}" for f in answer.findings]
-            analysis = answer.model_copy(
-                update={"findings": (vlm_findings + analysis.findings)[:8]}
+            answer, missing = fill_unset(answer, analysis)
+            if missing:
+                notes.append(f"fields the VLM left out, from the planner: {', '.join(missing)}")
+            notes.append(
+                vlm_used(
+                    ref,
+                    f"decision {answer.decision}, threshold change {answer.threshold_delta:+g}, "
+                    f"selector {answer.selector}; the planner's rules said {analysis.decision} "
+                    f"({analysis.threshold_delta:+g}, {analysis.selector}); clamped, loop bounded",
+                )
             )
+            analysis = answer.model_copy(update={"findings": (vlm_findings + rules)[:8]})
     new = dict(knobs)
     new["threshold"] = round(
         min(MAX_THRESHOLD, max(0.0, float(knobs["threshold"]) + analysis.threshold_delta)), 3
@@ -60,6 +80,8 @@ def analyzer(state: AgentState) -> dict[str, Any]:
     if decision == "refine" and any(planner._same(new, s) for s in seen):
         decision = "stop"
         notes.append("the proposed setting was already tried: stopping")
+    if decision == "refine" and len(history) + 1 >= settings.max_iterations:
+        notes.append(f"max_iterations ({settings.max_iterations}) reached: no further round")
     entry: dict[str, Any] = {
         "iteration": len(history) + 1,
         "knobs": knobs,

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from mmcurate.agent import planner, tools
-from mmcurate.agent.nodes.common import settings_of, turn
+from mmcurate.agent.nodes.common import fill_unset, settings_of, turn, vlm_fallback, vlm_used
 from mmcurate.agent.state import AgentState, Facts
 
 
@@ -33,7 +33,8 @@ def extractor(state: AgentState) -> dict[str, Any]:
     else:
         order = np.random.default_rng(settings.seed).permutation(n)[:k]
     facts: list[dict[str, Any]] = []
-    failures = 0
+    failures: list[str] = []
+    ref = ""
     for i in order.tolist():
         row = ds[int(i)]
         fact = planner.extract(row)
@@ -45,18 +46,25 @@ def extractor(state: AgentState) -> dict[str, Any]:
                 (m["content"] for m in row.get("messages") or [] if m["role"] == "user"), ""
             )
             images = list(row.get("images") or [])[:1]
-            answer, _, _ = ask(
+            answer, error, ref = ask(
                 settings, "extractor", {"question": planner.clean(question, 300)}, Facts,
                 images=images, media_root=root,
             )  # fmt: skip
             if answer is not None:
-                fact, source = answer, "vlm"
+                # fields the VLM left out come from lite perception (the source says so)
+                fact, missing = fill_unset(answer, fact)
+                source = "vlm" + (f" (lite: {', '.join(missing)})" if missing else "")
             else:
-                failures += 1
+                failures.append(f"{row['id']}: {error}")
         facts.append({"id": row["id"], "source": source, **fact.model_dump()})
     text = f"facts from {len(facts)} samples: " + "; ".join(
         f"{f['id']}: text '{f['ocr_text'][:40]}', tags {f['tags'][:3]}" for f in facts[:4]
     )
-    if failures:
-        text += f" ({failures} VLM answers unusable; lite facts used for them)"
+    if settings.uses_vlm:
+        if used := len(facts) - len(failures):
+            text += ". " + vlm_used(ref, f"{used} of {len(facts)} samples")
+        if failures:
+            text += ". " + vlm_fallback(
+                ref, " | ".join(failures)[:600], f"lite facts used for {len(failures)} samples"
+            )
     return {"facts": facts, "transcript": [turn("extractor", text, settings)]}

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from mmcurate.agent import planner
-from mmcurate.agent.nodes.common import compact, settings_of, turn
+from mmcurate.agent.nodes.common import (
+    compact,
+    fill_unset,
+    settings_of,
+    turn,
+    vlm_fallback,
+    vlm_used,
+)
 from mmcurate.agent.state import SELECTORS, AgentState, Targets, clamp_targets
 from mmcurate.taxonomy import CAPABILITIES, STYLES
 
@@ -38,11 +45,13 @@ def navigator(state: AgentState) -> dict[str, Any]:
             Targets,
         )
         if answer is None:
-            notes.append(f"VLM navigator ({ref}) gave no usable answer ({error}); "
-                         "using the deterministic planner's targets")  # fmt: skip
+            notes.append(vlm_fallback(ref, error, "using the deterministic planner's targets"))
         else:
-            clamped, findings = clamp_targets(answer)
+            given, missing = fill_unset(answer, base)
+            clamped, findings = clamp_targets(given)
             notes += findings
+            if missing:
+                notes.append(f"fields the VLM left out, from the planner: {', '.join(missing)}")
             if not clamped.capabilities and base.capabilities:
                 notes.append("VLM named no known capability; keeping the planner's")
                 clamped = clamped.model_copy(update={"capabilities": base.capabilities})
@@ -52,7 +61,7 @@ def navigator(state: AgentState) -> dict[str, Any]:
                 notes.append(f"VLM budget {budget} > pool {n}; using {base.budget}")
                 budget = base.budget
             targets = clamped.model_copy(update={"budget": budget})
-            notes.append(f"targets from the VLM ({ref})")
+            notes.append(vlm_used(ref, "targets clamped to known names"))
     knobs = planner.initial_knobs(targets)
     text = (
         f"targets: capabilities={targets.capabilities or 'all (balanced)'}, "

@@ -14,7 +14,14 @@ from typing import Any
 import yaml
 
 from mmcurate.agent import planner, tools
-from mmcurate.agent.nodes.common import compact, settings_of, turn
+from mmcurate.agent.context import DETERMINISTIC
+from mmcurate.agent.nodes.common import (
+    compact,
+    settings_of,
+    turn,
+    vlm_fallback,
+    vlm_used,
+)
 from mmcurate.agent.report import write_report
 from mmcurate.agent.state import AgentState, ReportText, Turn
 
@@ -41,10 +48,22 @@ def visualizer(state: AgentState) -> dict[str, Any]:
              "findings": compact(findings[-8:], 800)},
             ReportText,
         )  # fmt: skip
-        if answer is not None:
-            text = answer
+        if answer is None:
+            who = f"the {DETERMINISTIC.split(' (')[0]} (the VLM gave no usable answer)"
+            text = planner.report_text(state["request"], result, findings, who=who)
+            note = ". " + vlm_fallback(ref, error, "the planner's templated text")
         else:
-            note = f" (VLM visualizer {ref} gave no usable answer: {error}; templated text)"
+            # a field the answer left out or left empty comes from the templated text
+            templated = planner.report_text(
+                state["request"], result, findings, who=f"the VLM at {settings.vlm_url}"
+            )
+            fields = ("headline", "highlights")
+            kept = [f for f in fields if f not in answer.model_fields_set or not getattr(answer, f)]
+            text = answer.model_copy(update={f: getattr(templated, f) for f in kept})
+            used = [f for f in fields if f not in kept]
+            note = ". " + vlm_used(ref, " and ".join(used) or "no field given")
+            if kept:
+                note += f"; templated {' and '.join(kept)} (left out or empty in the VLM's answer)"
     recipe_path = out / "recipe.yaml"
     header = (
         '# Written by the mmcurate agent (curate "REQUEST"); re-run without the agent:\n'
