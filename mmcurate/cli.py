@@ -23,6 +23,8 @@ app = typer.Typer(
         "mmcurate: curate multimodal (image/video + text) instruction data.\n\n"
         "Start here:\n\n"
         "  curate demo                       # make example data and curate it\n\n"
+        '  curate "find diverse OCR-heavy samples" --data DATA --budget 50   # the agent\n\n'
+        "  curate --resume OUT               # continue an agent session\n\n"
         "  curate run RECIPE.yaml            # run a recipe (Data-Juicer shape)\n\n"
         "  curate ops list                   # every operator, one line each"
     ),
@@ -57,6 +59,24 @@ from mmcurate.selectors.cli import select as select_command  # noqa: E402
 
 app.command("select")(select_command)
 
+# The curation agent: `curate agent "REQUEST"`, also `curate "REQUEST"` (see main()).
+from mmcurate.agent.cli import agent as agent_command  # noqa: E402
+
+app.command("agent")(agent_command)
+
+# `curate eval` / `curate make-heldout` (mmcurate.eval) and `curate boost` (mmcurate.boost).
+from mmcurate.boost.cli import boost as boost_command  # noqa: E402
+from mmcurate.eval.cli import eval_command, make_heldout_command  # noqa: E402
+
+app.command("eval")(eval_command)
+app.command("make-heldout")(make_heldout_command)
+app.command("boost")(boost_command)
+
+# `curate synth imgdiff` lives in mmcurate.synth.cli (cheap to import: the work happens inside).
+from mmcurate.synth.cli import synth_app  # noqa: E402
+
+app.add_typer(synth_app, name="synth")
+
 # Piped output (CI logs, files) gets a wide console so tables are not folded.
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
@@ -83,6 +103,22 @@ def run(
         Path | None, typer.Option(help="Run directory (checkpoints, traces, errors, summary).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor",
+            help="local (processes on this machine) or ray (Ray Data; overrides the "
+            "recipe's executor).",
+        ),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="With --executor ray: join this cluster (auto or HOST:PORT); default: "
+            "start a local Ray with --np CPUs.",
+        ),
+    ] = None,
 ) -> None:
     """Run a recipe: load, apply each op, export the kept samples.
 
@@ -90,20 +126,28 @@ def run(
 
         curate run my_recipe.yaml --set np=2 --set text_length_filter.min_len=20
 
+        curate run my_recipe.yaml --executor ray --np 4          # local Ray, 4 workers
+
+        curate run my_recipe.yaml --executor ray --ray-address auto   # join a cluster
+
     The work dir (default: <export stem>.work next to the export) holds errors.jsonl,
     trace/dropped.jsonl (every dropped sample with its reason), trace/changed.jsonl,
     trace/duplicates.jsonl, checkpoints and summary.json. Interrupt at any time and re-run
     with --resume to continue without redoing finished work.
     """
     from mmcurate.recipes import load_recipe
-    from mmcurate.runner import LocalExecutor, RunOptions
+    from mmcurate.runner import RunOptions, make_executor
 
     overrides = list(set_ or [])
     if np_ is not None:
         overrides.append(f"np={np_}")
+    if executor is not None:
+        overrides.append(f"executor={executor}")
     rec = load_recipe(recipe, overrides)
-    summary = LocalExecutor(
-        rec, RunOptions(resume=resume, work_dir=work_dir, show_progress=not quiet)
+    summary = make_executor(
+        rec,
+        RunOptions(resume=resume, work_dir=work_dir, show_progress=not quiet),
+        ray_address=ray_address,
     ).run()
     summary.print(console)
     if not summary.balanced:
@@ -223,28 +267,31 @@ def demo(
         "demo-out"
     ),
     n: Annotated[int, typer.Option("--n", help="Number of samples to generate.")] = 300,
+    budget: Annotated[int, typer.Option("--budget", help="Samples the agent selects.")] = 50,
     np_: Annotated[int, typer.Option("--np", help="Worker processes.")] = 2,
 ) -> None:
-    """The main job on bundled data: generate example data, run the demo recipe.
+    """The main job on bundled data: generate example data, run the curation agent on it.
 
-    No GPU and no model server needed.
+    The agent is asked "find diverse OCR-heavy samples" (budget 50) with the deterministic
+    planner and lite scores: no GPU and no model server needed. Writes OUT/data (the
+    example data), OUT/selected.jsonl, OUT/recipe.yaml, OUT/report.html and the transcript.
 
     Example:
 
         curate demo demo-out
     """
+    from mmcurate.agent import graph
+    from mmcurate.agent.cli import _print, _quiet_progress
+    from mmcurate.agent.context import AgentSettings
     from mmcurate.demodata import generate
-    from mmcurate.recipes import load_recipe
-    from mmcurate.runner import LocalExecutor, RunOptions
 
+    _quiet_progress()
     data = generate(out / "data", n=n)
     console.print(f"example data: {data}")
-    rec = load_recipe(
-        "demo",
-        [f"dataset_path={data}", f"export_path={out / 'curated.jsonl'}", f"np={np_}"],
+    settings = AgentSettings(
+        data=str(data.resolve()), out=str(out.resolve()), budget=budget, np=np_
     )
-    summary = LocalExecutor(rec, RunOptions()).run()
-    summary.print(console)
+    _print(graph.start(settings, "find diverse OCR-heavy samples"), 0)
 
 
 @app.command()
@@ -277,10 +324,25 @@ def convert(
         console.print(f"[yellow]{len(result.errors)} samples with errors: {err_path}[/yellow]")
 
 
+def route_args(args: list[str]) -> list[str]:
+    """``curate "REQUEST" ...`` and ``curate --resume OUT`` go to ``curate agent``."""
+    if not args:
+        return args
+    known = {
+        c.name or (c.callback.__name__.replace("_", "-") if c.callback else "")
+        for c in app.registered_commands
+    } | {g.name for g in app.registered_groups}
+    first = args[0]
+    if first == "--resume" or (not first.startswith("-") and first not in known):
+        return ["agent", *args]
+    return args
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the app, turning user-fixable errors into one line and exit 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        return app(args=argv, prog_name="curate")
+        return app(args=route_args(args), prog_name="curate")
     except MmcurateError as err:
         err_console.print(f"[bold red]error:[/bold red] {err}")
         sys.exit(2)

@@ -5,18 +5,26 @@ Qwen2-VL / Qwen2.5-VL / Qwen3-VL go the canonical way: ``AutoProcessor`` + chat 
 processor's own image handling. For a schema, decoding is constrained to the JSON schema by an
 xgrammar logits processor (transformers has no JSON-schema decoding of its own); without
 xgrammar the output is generated freely and validated (and re-asked) by the client.
+
+A LoRA adapter folder (``save_pretrained`` of a ``peft`` model: ``adapter_config.json`` +
+weights) is a valid ``model``: the base model named in its ``base_model_name_or_path`` is
+loaded, the adapter applied with ``peft`` and merged for inference. The model identity in
+provenance and cache keys is then ``<adapter dir>@lora:<sha256 of the weights, 12 hex>``, so
+a retrained adapter at the same path never replays cached outputs of the old one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from mmcurate.errors import MissingDependencyError
+from mmcurate.errors import ConfigError, MissingDependencyError
 from mmcurate.models.backends.base import Backend, describe_error
 from mmcurate.models.config import ModelConfig
 from mmcurate.models.media import load_image, video_frames
@@ -43,6 +51,37 @@ def _require(module: str) -> Any:
         ) from err
 
 
+ADAPTER_CONFIG = "adapter_config.json"
+
+
+def adapter_base(model: str | None) -> str | None:
+    """The base model of a LoRA adapter folder, or ``None`` when ``model`` is not one.
+
+    Raises:
+        ConfigError: An adapter config without ``base_model_name_or_path``.
+    """
+    if not model:
+        return None
+    cfg = Path(model) / ADAPTER_CONFIG
+    if not cfg.is_file():
+        return None
+    base = json.loads(cfg.read_text(encoding="utf-8")).get("base_model_name_or_path")
+    if not base:
+        raise ConfigError(f"{cfg}: no base_model_name_or_path; cannot tell which model to load")
+    return str(base)
+
+
+def adapter_digest(adapter_dir: str | Path) -> str:
+    """sha256 (12 hex) of an adapter folder's config and weight files."""
+    h = hashlib.sha256()
+    folder = Path(adapter_dir)
+    for f in sorted(folder.iterdir()):
+        if f.is_file() and (f.name == ADAPTER_CONFIG or f.name.startswith("adapter_model")):
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
 class TransformersBackend(Backend):
     """Batched ``model.generate`` with an ``AutoModelForImageTextToText`` (loaded on first use)."""
 
@@ -59,6 +98,22 @@ class TransformersBackend(Backend):
         self._grammars: dict[str, Any] = {}
         self._compiler: Any = None
         self._lock = threading.Lock()
+        self._base = adapter_base(config.model)
+        self._identity = (
+            f"{config.model}@lora:{adapter_digest(config.model)}"
+            if self._base is not None and config.model
+            else config.model
+        )
+
+    @property
+    def model_name(self) -> str | None:
+        """The model path, or ``<adapter dir>@lora:<digest>`` for a LoRA adapter folder."""
+        return self._identity
+
+    @property
+    def base_model(self) -> str | None:
+        """The base model a LoRA adapter is applied to (``None``: ``model`` is no adapter)."""
+        return self._base
 
     # -- loading -------------------------------------------------------------------------
 
@@ -76,8 +131,12 @@ class TransformersBackend(Backend):
             dtype: Any = getattr(torch, self.config.dtype)
         else:
             dtype = torch.float32 if device == "cpu" else "auto"
-        self._processor = tf.AutoProcessor.from_pretrained(self.config.model)
-        model = tf.AutoModelForImageTextToText.from_pretrained(self.config.model, dtype=dtype)
+        source = self._base or self.config.model
+        self._processor = tf.AutoProcessor.from_pretrained(source)
+        model = tf.AutoModelForImageTextToText.from_pretrained(source, dtype=dtype)
+        if self._base is not None:
+            peft = _require("peft")
+            model = peft.PeftModel.from_pretrained(model, self.config.model).merge_and_unload()
         self._model = model.to(device).eval()
         tok = self._processor.tokenizer
         tok.padding_side = "left"

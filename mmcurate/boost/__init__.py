@@ -1,0 +1,1 @@
+"""The self-boosting loop, `curate boost` (config, loop, cli)."""
