@@ -22,7 +22,7 @@ app = typer.Typer(
     help=(
         "mmcurate: curate multimodal (image/video + text) instruction data.\n\n"
         "Start here:\n\n"
-        "  curate demo                       # make example data and curate it\n\n"
+        "  curate demo                       # make example data, run the agent on it\n\n"
         '  curate "find diverse OCR-heavy samples" --data DATA --budget 50   # the agent\n\n'
         "  curate --resume OUT               # continue an agent session\n\n"
         "  curate run RECIPE.yaml            # run a recipe (Data-Juicer shape)\n\n"
