@@ -8,6 +8,7 @@ shape's box, area and position are measured from the pixels of the image that wa
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -86,15 +87,25 @@ class Shape:
             draw.polygon([(self.cx, y1), (x2, self.cy), (self.cx, y2), (x1, self.cy)], fill=fill)
 
 
-def _free(shape: Shape, others: list[Shape], size: tuple[int, int]) -> bool:
-    x1, y1, x2, y2 = shape.extent()
-    if x1 < 4 or y1 < 4 or x2 > size[0] - 4 or y2 > size[1] - 4:
+def box_is_free(
+    box: tuple[int, int, int, int],
+    others: Sequence[tuple[int, int, int, int]],
+    size: tuple[int, int],
+    margin: int,
+    gap: int,
+) -> bool:
+    """Whether ``box`` lies ``margin`` inside the canvas and ``gap`` away from ``others``."""
+    x1, y1, x2, y2 = box
+    if x1 < margin or y1 < margin or x2 > size[0] - margin or y2 > size[1] - margin:
         return False
-    for o in others:
-        a1, b1, a2, b2 = o.extent()
-        if not (x2 + GAP <= a1 or a2 + GAP <= x1 or y2 + GAP <= b1 or b2 + GAP <= y1):
-            return False
-    return True
+    return all(
+        x2 + gap <= a1 or a2 + gap <= x1 or y2 + gap <= b1 or b2 + gap <= y1
+        for a1, b1, a2, b2 in others
+    )
+
+
+def _free(shape: Shape, others: list[Shape], size: tuple[int, int]) -> bool:
+    return box_is_free(shape.extent(), [o.extent() for o in others], size, 4, GAP)
 
 
 def _place(

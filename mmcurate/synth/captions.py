@@ -29,6 +29,7 @@ from mmcurate.models import ImagePart, Request, register_heuristic
 from mmcurate.prompts import load_prompt
 from mmcurate.prompts.schemas import DifferenceCaption, RegionCaption
 from mmcurate.synth.boxes import Box
+from mmcurate.synth.procedural import COLORS
 
 REGION_PROMPT = "imgdiff_region_caption"
 DIFFERENCE_PROMPT = "imgdiff_difference"
@@ -131,19 +132,11 @@ def difference_request(
 
 # -- heuristic answers (no model) -----------------------------------------------------------
 
+#: Names for the dominant colour: the procedural palette plus white and grey.
 _NAMED: dict[str, tuple[int, int, int]] = {
-    "red": (210, 40, 40),
-    "green": (40, 155, 70),
-    "blue": (40, 80, 215),
-    "yellow": (235, 200, 30),
-    "orange": (240, 135, 30),
-    "purple": (130, 60, 185),
-    "pink": (235, 115, 175),
-    "brown": (120, 75, 40),
-    "black": (25, 25, 25),
+    **COLORS,
     "white": (245, 245, 245),
     "grey": (128, 128, 128),
-    "teal": (20, 140, 140),
 }
 
 

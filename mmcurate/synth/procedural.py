@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from mmcurate.demodata.render_text import font
+from mmcurate.demodata.scenes import box_is_free
 
 ChangeKind = Literal["shape", "color", "text", "remove", "move"]
 CHANGES: tuple[ChangeKind, ...] = ("shape", "color", "text", "remove", "move")
@@ -158,14 +159,7 @@ class ProceduralPair:
 
 
 def _free(obj: SceneObject, others: list[SceneObject], size: tuple[int, int], gap: int) -> bool:
-    x1, y1, x2, y2 = obj.extent()
-    if x1 < 6 or y1 < 6 or x2 > size[0] - 6 or y2 > size[1] - 6:
-        return False
-    for o in others:
-        a1, b1, a2, b2 = o.extent()
-        if not (x2 + gap <= a1 or a2 + gap <= x1 or y2 + gap <= b1 or b2 + gap <= y1):
-            return False
-    return True
+    return box_is_free(obj.extent(), [o.extent() for o in others], size, 6, gap)
 
 
 def _new_object(
