@@ -97,6 +97,8 @@ def start(
             "settings": settings.model_dump(),
             "request": request,
             "followups": list(followups),
+            # The user's newest words open this turn of the session transcript.
+            "transcript": [{"role": "user", "text": followups[-1] if followups else request}],
         }
         result = dict(g.invoke(inp, CONFIG) or {})
         result["pending"] = list(g.get_state(CONFIG).next)

@@ -89,11 +89,13 @@ class AgentState(TypedDict, total=False):
 
 
 class AgentInput(TypedDict, total=False):
-    """What a caller passes to start (or continue) a session."""
+    """What a caller passes to start (or continue) a session: the user's turn is appended to
+    the transcript."""
 
     settings: dict[str, Any]
     request: str
     followups: list[str]
+    transcript: list[Turn]
 
 
 class AgentOutput(TypedDict, total=False):

@@ -85,7 +85,8 @@ def test_graph_with_the_tiny_vlm_stays_bounded_and_writes_valid_outputs(
     # every role asked the server: navigator, one extractor call per sample, one analyzer
     # call per round, the visualizer (re-asks of invalid answers come on top)
     assert proxy.chat_posts >= 1 + 2 + len(history) + 1
-    roles = [t for t in result["transcript"] if t["role"] != "tool"]
+    assert result["transcript"][0] == {"role": "user", "text": "find diverse OCR-heavy samples"}
+    roles = [t for t in result["transcript"] if t["role"] not in ("tool", "user")]
     assert [t["role"] for t in roles] == (
         ["navigator", "extractor"] + ["analyzer"] * len(history) + ["visualizer"]
     )
@@ -149,7 +150,7 @@ def test_unusable_vlm_answers_fall_back_to_the_planner_and_say_why(
     history = result["history"]
     assert 1 <= len(history) <= 3
     assert proxy.chat_posts == 1 + 2 + len(history) + 1  # a 400 is final: no retry, no re-ask
-    roles = [t for t in result["transcript"] if t["role"] != "tool"]
+    roles = [t for t in result["transcript"] if t["role"] not in ("tool", "user")]
     assert len(roles) == 3 + len(history)
     for t in roles:
         assert "VLM answer unusable (agent_" in t["text"] and "injected failure" in t["text"]
