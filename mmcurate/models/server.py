@@ -53,6 +53,19 @@ def find_vllm_python(explicit: str | Path | None = None) -> str:
     )
 
 
+def _die_with_parent() -> None:
+    """In the child before exec (Linux): SIGTERM it when the thread that started it dies.
+
+    The server runs in its own session (so stop() can signal its whole group); without this
+    a SIGKILLed ``curate serve`` would leave vLLM running, holding the port and the GPU.
+    """
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def prefix_cache_counters(url: str) -> tuple[float, float]:
     """A vLLM server's cumulative prefix-cache (queries, hits) in tokens, from ``/metrics``."""
     import httpx
@@ -143,6 +156,7 @@ class VllmServer:
                 stdin=subprocess.DEVNULL,
                 env=self.env,
                 start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         finally:
             log.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -48,7 +49,9 @@ class ServedModel:
     stdout: list[str]
 
     def stop(self) -> int:
-        """Ctrl-C ``curate serve`` (it stops vLLM), then make sure the group is gone."""
+        """Ctrl-C ``curate serve`` (it stops vLLM), then make sure the group is gone and
+        nothing listens on the port any more (a SIGKILLed ``curate serve`` takes vLLM down
+        with it: the server dies with its parent)."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
@@ -56,6 +59,16 @@ class ServedModel:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
+        if self.url:
+            port = int(self.url.rsplit(":", 1)[1])
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                with socket.socket() as sock:
+                    if sock.connect_ex(("127.0.0.1", port)) != 0:
+                        break
+                time.sleep(0.5)
+            else:
+                raise AssertionError(f"a server still listens on port {port} after stop()")
         return int(self.proc.returncode)
 
 

@@ -139,6 +139,19 @@ def test_models_check_reports_the_served_model(served: ServedModel) -> None:
 # -- keep last: stops the module's server -------------------------------------------------
 
 
+def test_prefix_cache_counters_grow_with_requests(
+    served: ServedModel, clean_model_env: Path, image_file: Path
+) -> None:
+    from mmcurate.models.server import prefix_cache_counters
+
+    q0, h0 = prefix_cache_counters(served.url)
+    client = get_client(url=served.url, cache=False)
+    results = client.generate(described(2, image_file), config=GEN)
+    assert all(r.ok for r in results)
+    q1, h1 = prefix_cache_counters(served.url)
+    assert q1 > q0 and h1 >= h0  # prompt tokens were looked up in the prefix cache
+
+
 def test_zz_stopped_server_gives_a_clear_error(
     served: ServedModel, clean_model_env: Path, image_file: Path
 ) -> None:
@@ -158,16 +171,3 @@ def test_zz_stopped_server_gives_a_clear_error(
     # the free-text path fails the same way
     with pytest.raises(ModelUnavailableError):
         client.generate([PROMPT.request({"max_words": 3})], config=GenerationConfig(max_tokens=4))
-
-
-def test_prefix_cache_counters_grow_with_requests(
-    served: ServedModel, clean_model_env: Path, image_file: Path
-) -> None:
-    from mmcurate.models.server import prefix_cache_counters
-
-    q0, h0 = prefix_cache_counters(served.url)
-    client = get_client(url=served.url, cache=False)
-    results = client.generate(described(2, image_file), config=GEN)
-    assert all(r.ok for r in results)
-    q1, h1 = prefix_cache_counters(served.url)
-    assert q1 > q0 and h1 >= h0  # prompt tokens were looked up in the prefix cache
