@@ -40,18 +40,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-STYLES = [
-    "multi-choice",
-    "coordinate",
-    "yes/no",
-    "word/short-phrase",
-    "short description",
-    "detailed description",
-    "comparison",
-    "chain-of-thought (step-by-step)",
-    "specified style",
-]
-EMB_KEY = "lite_perception_mapper.text_embedding"
+from mmcurate.selectors.columns import DEFAULT_EMBEDDING_KEY  # noqa: E402
+from mmcurate.taxonomy import STYLES as TAXONOMY_STYLES  # noqa: E402
+
+STYLES = list(TAXONOMY_STYLES)
+EMB_KEY = DEFAULT_EMBEDDING_KEY
 
 
 # --------------------------------------------------------------------------- data

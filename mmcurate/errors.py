@@ -7,6 +7,8 @@ subclass before any work starts; the CLI prints its message without a traceback.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -44,3 +46,19 @@ class FormatError(MmcurateError):
 
 class MissingDependencyError(MmcurateError):
     """An optional dependency is not installed; the message names the extra to install."""
+
+
+def require_module(module: str, needed_for: str, extra: str) -> Any:
+    """Import an optional dependency, or fail naming the extra that provides it.
+
+    Raises:
+        MissingDependencyError: ``module`` is not installed.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise MissingDependencyError(
+            f"{needed_for} needs {module}: pip install 'mmcurate[{extra}]' ({err})"
+        ) from err

@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mmcurate.errors import ConfigError, MissingDependencyError
+from mmcurate.errors import ConfigError, require_module
 from mmcurate.train.export import read_records
 
 #: LoRA on the language model's attention and MLP projections (not the vision tower).
@@ -108,14 +108,7 @@ class TrainResult(BaseModel):
 
 
 def _require(module: str) -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as err:
-        raise MissingDependencyError(
-            f"LoRA training needs {module}: pip install 'mmcurate[train]' ({err})"
-        ) from err
+    return require_module(module, "LoRA training", "train")
 
 
 def _content(text: str, media: dict[str, list[Any]], counters: dict[str, int]) -> list[Any]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from mmcurate.errors import ConfigError, MissingDependencyError
+from mmcurate.errors import ConfigError, require_module
 from mmcurate.models.backends.base import Backend, describe_error
 from mmcurate.models.config import ModelConfig
 from mmcurate.models.media import load_image, video_frames
@@ -41,14 +41,7 @@ _QWEN_TYPES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe")
 
 
 def _require(module: str) -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as err:
-        raise MissingDependencyError(
-            f"the transformers backend needs {module}: pip install 'mmcurate[ml]' ({err})"
-        ) from err
+    return require_module(module, "the transformers backend", "ml")
 
 
 ADAPTER_CONFIG = "adapter_config.json"
