@@ -167,9 +167,10 @@ def _decode_columns(
     return {"stats": stats, "scores": scores}
 
 
-def _finalize(
+def finalize_load(
     staged: datasets.Dataset, stat_types: dict[str, Any], score_keys: set[str], num_proc: int
 ) -> datasets.Dataset:
+    """Turn the staged shards of a load into the typed canonical dataset (any executor)."""
     stat_types = {k: _settle(t) for k, t in sorted(stat_types.items())}
     final = features(stat_types, score_keys)
     if stat_types or score_keys:
@@ -241,7 +242,7 @@ def build_dataset(
     parts = [datasets.Dataset.from_file(r.path) for r in results]
     staged = parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
     return Built(
-        dataset=_finalize(staged, types, scores, num_proc),
+        dataset=finalize_load(staged, types, scores, num_proc),
         errors=[e for r in results for e in r.errors],
         n_input=sum(r.n_input for r in results),
         image_info={k: v for r in results for k, v in r.image_info.items()},

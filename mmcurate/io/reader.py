@@ -53,7 +53,8 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "mmcurate")
 
 
-def _workdir(cache_dir: Path | None, path: Path) -> Path:
+def load_workdir(cache_dir: Path | None, path: Path) -> Path:
+    """A fresh folder for one load's staged Arrow shards (in ``cache_dir``, else a temp dir)."""
     if cache_dir is not None:
         return Path(cache_dir) / "loads" / f"{path.stem}-{uuid.uuid4().hex[:12]}"
     tmp = Path(tempfile.mkdtemp(prefix="mmcurate-load-"))
@@ -61,9 +62,10 @@ def _workdir(cache_dir: Path | None, path: Path) -> Path:
     return tmp
 
 
-def _plan(
+def plan_shards(
     path: Path, fmt: str, num_proc: int, media_dir: Path
 ) -> tuple[Path, list[Any], dict[str, Any]]:
+    """Cut an input into shard tasks for any executor: (media root, shard tasks, stat types)."""
     if fmt in CODECS:
         if not path.is_file():
             raise FormatError(f"--format {fmt} reads a .json/.jsonl file; {path} is not a file")
@@ -113,10 +115,10 @@ def read_dataset(
     if not path.exists():
         raise FormatError(f"{path}: no such file or folder")
     media = Path(media_dir or (Path(cache_dir) if cache_dir else default_cache_dir()) / "media")
-    root, shards, stat_types = _plan(path, fmt, num_proc, media)
+    root, shards, stat_types = plan_shards(path, fmt, num_proc, media)
     built = build_dataset(
         shards,
-        _workdir(cache_dir, path),
+        load_workdir(cache_dir, path),
         root,
         media_check=media_check,
         num_proc=num_proc,

@@ -335,8 +335,8 @@ class RayExecutor(LocalExecutor):
         if fmt not in FORMATS:
             raise FormatError(f"unknown format {fmt!r}; {valid_formats()}")
         cache = load_dir / "cache"
-        root, shards, stat_types = reader._plan(path, fmt, 4 * self.workers, cache / "media")
-        workdir = reader._workdir(cache, path)
+        root, shards, stat_types = reader.plan_shards(path, fmt, 4 * self.workers, cache / "media")
+        workdir = reader.load_workdir(cache, path)
         workdir.mkdir(parents=True, exist_ok=True)
         if not shards:
             return reader.read_dataset(
@@ -367,7 +367,7 @@ class RayExecutor(LocalExecutor):
         parts = [datasets.Dataset.from_file(r.path) for r in results]
         staged = parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
         return LoadResult(
-            dataset=build._finalize(staged, types, scores, self.workers),
+            dataset=build.finalize_load(staged, types, scores, self.workers),
             root=root,
             format=fmt,
             errors=[e for r in results for e in r.errors],
