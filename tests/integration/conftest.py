@@ -207,3 +207,30 @@ def faulty_proxy(served: ServedModel) -> Iterator[FaultyProxy]:
     proxy = FaultyProxy(served.url)
     yield proxy
     proxy.close()
+
+
+@pytest.fixture(scope="module")
+def server_4k(tiny_vlm: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The tiny model served by vLLM with a 4096-token context and up to 4 images per prompt.
+
+    For prompts that do not fit the shared ``served`` fixture's 2048 tokens: the one-pass
+    capability rubric, and the agent's navigator (~1,700 prompt tokens with the tiny
+    tokenizer, plus 384 answer tokens and a re-ask turn).
+    """
+    from mmcurate.models.server import VllmServer, free_port, server_command
+
+    require_vllm_venv()
+    port = free_port()
+    cmd = server_command(
+        str(VLLM_PYTHON), str(tiny_vlm), port=port, max_model_len=4096,
+        served_model_name=SERVED_NAME,
+        extra_args=["--limit-mm-per-prompt", '{"image": 4, "video": 1}'],
+    )  # fmt: skip
+    log = tmp_path_factory.mktemp("vllm-4k") / "server.log"
+    server = VllmServer(cmd, host="127.0.0.1", port=port, log_path=log, env=SERVER_ENV)
+    server.start()
+    try:
+        server.wait_healthy(timeout_s=600)
+        yield server.url
+    finally:
+        server.stop()

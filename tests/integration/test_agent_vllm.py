@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,44 +18,16 @@ import yaml
 from mmcurate.agent import graph
 from mmcurate.agent.context import DETERMINISTIC, AgentSettings
 from mmcurate.agent.tools import MAX_THRESHOLD, MIN_THRESHOLD
-from mmcurate.models.server import VllmServer, free_port, server_command
 from mmcurate.ops import registry
 from mmcurate.recipes import load_recipe
 from mmcurate.taxonomy import CAPABILITIES, STYLES
 from tests.integration.conftest import (
     CURATE,
-    SERVER_ENV,
-    VLLM_PYTHON,
     FaultyProxy,
-    require_vllm_venv,
 )
 from tests.tiny_vlm import SERVED_NAME
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1500)]
-
-
-@pytest.fixture(scope="module")
-def server_4k(tiny_vlm: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The tiny model with a 4096-token context.
-
-    Not the shared ``served`` fixture (2048 tokens): the navigator's prompt alone is ~1,700
-    tokens with the tiny model's tokenizer (pool profile, capability and style lists), so
-    with 384 answer tokens and a re-ask turn it does not fit in 2048.
-    """
-    require_vllm_venv()
-    port = free_port()
-    cmd = server_command(
-        str(VLLM_PYTHON), str(tiny_vlm), port=port, max_model_len=4096,
-        served_model_name=SERVED_NAME,
-    )  # fmt: skip
-    log = tmp_path_factory.mktemp("vllm-agent") / "server.log"
-    server = VllmServer(cmd, host="127.0.0.1", port=port, log_path=log, env=SERVER_ENV)
-    server.start()
-    try:
-        server.wait_healthy(timeout_s=600)
-        yield server.url
-    finally:
-        server.stop()
 
 
 def _ids(path: Path) -> list[str]:

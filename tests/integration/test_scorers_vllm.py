@@ -12,44 +12,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from mmcurate.models import get_client
-from mmcurate.models.server import VllmServer, free_port, server_command
 from mmcurate.ops import OpContext, registry
 from mmcurate.sample import Sample
 from mmcurate.scorers.vlm import VlmCapabilityScorer, VlmStyler
 from mmcurate.taxonomy import CAPABILITIES, STYLES
-from tests.integration.conftest import SERVER_ENV, VLLM_PYTHON, require_vllm_venv
 from tests.tiny_vlm import SERVED_NAME
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]
-
-
-@pytest.fixture(scope="module")
-def server_4k(tiny_vlm: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A vLLM server with the tiny model, 4096-token context, up to 4 images or 1 video."""
-    require_vllm_venv()
-    port = free_port()
-    cmd = server_command(
-        str(VLLM_PYTHON),
-        str(tiny_vlm),
-        port=port,
-        max_model_len=4096,
-        served_model_name=SERVED_NAME,
-        extra_args=["--limit-mm-per-prompt", '{"image": 4, "video": 1}'],
-    )
-    log = tmp_path_factory.mktemp("vllm-4k") / "server.log"
-    server = VllmServer(cmd, host="127.0.0.1", port=port, log_path=log, env=SERVER_ENV)
-    server.start()
-    try:
-        server.wait_healthy(timeout_s=600)
-        yield server.url
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
