@@ -141,22 +141,12 @@ class FaultyProxy:
                 pass
 
             def _forward(self, method: str) -> None:
-                chat = method == "POST" and self.path.endswith("/chat/completions")
-                if not chat:
-                    self._relay(method)
-                    return
-                with proxy.lock:
-                    proxy.inflight += 1
-                    proxy.max_inflight = max(proxy.max_inflight, proxy.inflight)
-                try:
-                    self._relay(method)
-                finally:
-                    with proxy.lock:
-                        proxy.inflight -= 1
+                self._relay(method)
 
             def _relay(self, method: str) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                if method == "POST" and self.path.endswith("/chat/completions"):
+                chat = method == "POST" and self.path.endswith("/chat/completions")
+                if chat:
                     with proxy.lock:
                         proxy.chat_posts += 1
                         fail = proxy.fail_next > 0
@@ -172,13 +162,25 @@ class FaultyProxy:
                         self.end_headers()
                         self.wfile.write(payload)
                         return
-                resp = httpx.request(
-                    method,
-                    proxy.target + self.path,
-                    content=body or None,
-                    headers={"content-type": self.headers.get("content-type", "")},
-                    timeout=300,
-                )
+                # In flight = at the server: counted around the upstream call only, so a
+                # client that sends its next request as soon as it has read an answer is
+                # not counted twice while this thread is still writing that answer back.
+                if chat:
+                    with proxy.lock:
+                        proxy.inflight += 1
+                        proxy.max_inflight = max(proxy.max_inflight, proxy.inflight)
+                try:
+                    resp = httpx.request(
+                        method,
+                        proxy.target + self.path,
+                        content=body or None,
+                        headers={"content-type": self.headers.get("content-type", "")},
+                        timeout=300,
+                    )
+                finally:
+                    if chat:
+                        with proxy.lock:
+                            proxy.inflight -= 1
                 self.send_response(resp.status_code)
                 self.send_header("content-type", resp.headers.get("content-type", ""))
                 self.send_header("content-length", str(len(resp.content)))
