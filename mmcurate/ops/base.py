@@ -53,6 +53,9 @@ class Resources(BaseModel):
         gpus: GPUs per worker (fractional allowed).
         memory_gb: Memory per worker, if known.
         batch_size: Rows per batch handed to the op.
+        shard_rows: Rows per shard this op prefers (slow ops: tens of ms per row), so that
+            a pool of a few thousand rows still spreads over every worker. A stage uses the
+            smallest hint of its ops; ``None``: the executor's default (1,000-50,000 rows).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -61,6 +64,7 @@ class Resources(BaseModel):
     gpus: float = 0.0
     memory_gb: float | None = None
     batch_size: int = 256
+    shard_rows: int | None = Field(default=None, ge=1)
 
 
 @dataclass

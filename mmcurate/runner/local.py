@@ -19,6 +19,7 @@ import multiprocessing as mp
 import os
 import pickle
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -94,6 +95,38 @@ def shard_ranges(n: int, shard_rows: int | None = None) -> list[tuple[int, int]]
         return [(0, 0)]
     size = shard_rows or min(50_000, max(1_000, -(-n // 16)))
     return [(s, min(s + size, n)) for s in range(0, n, size)]
+
+
+def stage_shard_rows(ops: list[Op], option: int | None = None) -> int | None:
+    """Rows per shard for a stage: the run's ``shard_rows`` option when set, else the
+    smallest ``resources.shard_rows`` hint of the stage's ops (slow ops), else ``None``
+    (the default sizes of :func:`shard_ranges`)."""
+    if option:
+        return option
+    hints = [op.resources.shard_rows for op in ops if op.resources.shard_rows]
+    return min(hints) if hints else None
+
+
+def limit_worker_threads(threads: int) -> None:
+    """Worker-process initializer: give each of the ``np`` workers its share of the cores
+    for native thread pools (torch, OpenMP, BLAS), unless the user set ``OMP_NUM_THREADS``.
+
+    Without it every worker's torch starts one thread per core: with 2 workers on 2 cores,
+    a first lite-scoring pass took 61 s instead of 44 s (bench/RESULTS.md).
+    """
+    if "OMP_NUM_THREADS" in os.environ:
+        return
+    value = str(threads)
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = value
+    torch = sys.modules.get("torch")
+    if torch is not None:  # imported before the fork: env vars come too late for it
+        torch.set_num_threads(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=threads)
 
 
 def _input_fingerprint(path: Path) -> str:
@@ -211,7 +244,10 @@ class LocalExecutor:
         fp = fp_input
         for stage in self.stages:
             specs = [self.recipe.process[i].model_dump() for i in stage.op_indices]
-            fp = _digest(fp, specs, self.options.shard_rows, self.recipe.text_view)
+            rows = stage_shard_rows(
+                [self.ops[i] for i in stage.op_indices], self.options.shard_rows
+            )
+            fp = _digest(fp, specs, rows, self.recipe.text_view)
             recorded = state.data["stages"].get(str(stage.index))
             if recorded and recorded["fingerprint"] == fp:
                 snapshot = Snapshot.from_json(recorded["snapshot"])
@@ -339,7 +375,7 @@ class LocalExecutor:
         feats = features(stat_types, score_keys)
         if isinstance(ops[-1], Deduplicator):
             feats[KEY_COLUMN] = datasets.Value("string")
-        ranges = shard_ranges(len(in_ds), self.options.shard_rows)
+        ranges = shard_ranges(len(in_ds), stage_shard_rows(ops, self.options.shard_rows))
         batch_size = min(op.resources.batch_size for op in ops)
         tasks = [
             ShardTask(
@@ -391,7 +427,13 @@ class LocalExecutor:
                 yield run_shard(t, on_rows=advance)
             return
         method = os.environ.get("MMCURATE_MP_START", "fork")
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context(method)) as pool:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        with ProcessPoolExecutor(
+            workers,
+            mp_context=mp.get_context(method),
+            initializer=limit_worker_threads,
+            initargs=(threads,),
+        ) as pool:
             futures = {pool.submit(run_shard, t): t for t in tasks}
             for fut in as_completed(futures):
                 t = futures[fut]

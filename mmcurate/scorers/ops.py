@@ -32,13 +32,17 @@ from mmcurate.sample import Sample, StatValue, strip_placeholders
 from mmcurate.scorers import styler_rules
 from mmcurate.scorers.lite.capabilities import PROFILES, CapabilityModel, turns
 from mmcurate.scorers.lite.embed import ML_HINT, model_dir
-from mmcurate.scorers.lite.ocr import tesseract_version
+from mmcurate.scorers.lite.ocr import TesseractOcr
 from mmcurate.scorers.lite.perception import STAT_TYPES, Perceiver, PerceptionParams
 from mmcurate.taxonomy import CAPABILITIES, check_capabilities
 
 #: Version of the lite heuristics, recorded in ``meta["scoring"]``.
 LITE_VERSION = 1
 PERCEPTION_OP = "lite_perception_mapper"
+#: Rows per shard for the perceiving ops: a first pass costs ~10 ms (no text) to ~80 ms
+#: (OCR) per picture, so a pool of a few thousand rows is still cut into enough shards to
+#: keep every worker busy (the executor's default is 1,000+ rows per shard).
+SHARD_ROWS = 250
 
 
 def _record(sample: Sample, op: str, **extra: Any) -> None:
@@ -55,7 +59,7 @@ def _cache_dir(work_dir: Path | None) -> Path | None:
 def _check_dependencies(params: PerceptionParams) -> None:
     """Fail at the run level (before any sample) when OCR or the encoder cannot work."""
     if params.ocr != "never":
-        tesseract_version()
+        TesseractOcr(lang=params.ocr_lang, engine=params.ocr_engine).check()
     if params.embed:
         model_dir(params.embed_model)
         # find_spec, not import: a fully cached run never needs torch.
@@ -119,7 +123,7 @@ class LitePerceptionMapper(_PerceivingOp):
     """Lite perception stats: image statistics, OCR where there is text, text embedding."""
 
     Params = PerceptionParams
-    resources: ClassVar[Resources] = Resources(cpus=1.0, batch_size=64)
+    resources: ClassVar[Resources] = Resources(cpus=1.0, batch_size=64, shard_rows=SHARD_ROWS)
 
     def _perception_params(self) -> PerceptionParams:
         return self.params
@@ -172,7 +176,7 @@ class LiteCapabilityScorer(_PerceivingOp):
     """Heuristic 0-5 scores for the 14 capabilities from text cues and lite perception."""
 
     Params = LiteCapabilityParams
-    resources: ClassVar[Resources] = Resources(cpus=1.0, batch_size=64)
+    resources: ClassVar[Resources] = Resources(cpus=1.0, batch_size=64, shard_rows=SHARD_ROWS)
     _model: CapabilityModel | None = None
 
     @property

@@ -12,7 +12,7 @@ import pytest
 from mmcurate.ops import registry
 from mmcurate.recipes import parse_recipe
 from mmcurate.runner import LocalExecutor, RunOptions, plan_stages, read_errors
-from mmcurate.runner.local import shard_ranges
+from mmcurate.runner.local import shard_ranges, stage_shard_rows
 from tests.helpers import make_pool, read_jsonl, write_image
 
 PROCESS = [
@@ -66,6 +66,50 @@ def test_shard_ranges_cover_rows_independent_of_np():
     assert shard_ranges(0) == [(0, 0)]
     r = shard_ranges(2500, shard_rows=1000)
     assert r == [(0, 1000), (1000, 2000), (2000, 2500)]
+
+
+def test_slow_ops_ask_for_smaller_shards(tmp_path, monkeypatch):
+    from mmcurate.ops.base import Resources
+
+    slow = registry.create("lite_perception_mapper", {})
+    fast = registry.create("text_length_filter", {})
+    assert slow.resources.shard_rows and not fast.resources.shard_rows
+    assert stage_shard_rows([fast]) is None
+    assert stage_shard_rows([fast, slow]) == slow.resources.shard_rows
+    assert stage_shard_rows([fast, slow], option=5000) == 5000  # the run's option wins
+
+    # a stage holding an op with a hint is cut into hint-sized shards; a resume matches
+    cls = type(fast)
+    monkeypatch.setattr(cls, "resources", Resources(shard_rows=7))
+    pool = make_pool(tmp_path / "data")
+    rec = recipe(tmp_path, pool, np=2)
+    summary = run(rec)
+    assert [r["id"] for r in read_jsonl(tmp_path / "out.jsonl")] == EXPECTED_KEPT
+    stage1 = sorted(Path(summary.work_dir, "stages").glob("01-*"))[0]
+    assert len(list(stage1.glob("shard-*.done.json"))) == 6  # 40 rows / 7
+    again = run(rec, resume=True)
+    assert again.kept == summary.kept
+
+
+def test_workers_get_their_share_of_the_cores(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import os; from mmcurate.runner.local import limit_worker_threads; "
+        "limit_worker_threads(1); import torch; "
+        "print(os.environ['OMP_NUM_THREADS'], torch.get_num_threads())"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.split() == ["1", "1"], out.stderr
+    out = subprocess.run(  # the user's own setting wins
+        [sys.executable, "-c", code],
+        env={**env, "OMP_NUM_THREADS": "2"},
+        capture_output=True,
+        text=True,
+    )
+    assert out.stdout.split() == ["2", "2"], out.stderr
 
 
 def test_run_keeps_expected_samples_and_balances(tmp_path):

@@ -56,12 +56,14 @@ DETECT_SIDE = 512
 
 
 def downscale(img: Image.Image, side: int, mode: str = "RGB") -> np.ndarray:
-    """``img`` converted to ``mode`` with its long side at most ``side`` px, as ``uint8``."""
+    """``img`` converted to ``mode`` with its long side at most ``side`` px, as ``uint8``
+    (converted first: a gray image resizes ~2x faster than RGB)."""
+    img = img.convert(mode)
     scale = side / max(img.size)
     if scale < 1:
         size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
         img = img.resize(size, Image.Resampling.BOX)
-    return np.asarray(img.convert(mode), dtype=np.uint8)
+    return np.asarray(img, dtype=np.uint8)
 
 
 def edge_density(gray: np.ndarray, threshold: int = 40) -> float:
@@ -135,7 +137,10 @@ def chart_cues(rgb: np.ndarray, gray: np.ndarray) -> ChartCues:
     """The chart/diagram/document cue of a thumbnail (RGB and its gray version)."""
     if rgb.size == 0:
         return ChartCues(0.0, 0.0, 0, 0.0)
-    white = float(np.count_nonzero(rgb.min(axis=2) >= 235) / (rgb.shape[0] * rgb.shape[1]))
+    darkest = np.minimum(
+        np.minimum(rgb[..., 0], rgb[..., 1]), rgb[..., 2]
+    )  # not .min(2): 40x slower
+    white = float(np.count_nonzero(darkest >= 235) / (rgb.shape[0] * rgb.shape[1]))
     q = (rgb >> 4).astype(np.int32)
     codes = (q[..., 0] << 8) | (q[..., 1] << 4) | q[..., 2]
     counts = np.bincount(codes.ravel(), minlength=4096)
@@ -164,6 +169,34 @@ class TextRegions:
     count: int
 
 
+def _gradient_2x2(gray: np.ndarray) -> np.ndarray:
+    """Morphological gradient over 2x2 windows (max - min of each pixel and its upper, left
+    and upper-left neighbours; edges replicated), as ``uint8``. Equals
+    ``maximum_filter(g, 2) - minimum_filter(g, 2)`` from scipy, ~10x faster."""
+    p = np.pad(gray, ((1, 0), (1, 0)), mode="edge")
+    a, b, c, d = p[:-1, :-1], p[:-1, 1:], p[1:, :-1], p[1:, 1:]
+    hi = np.maximum(np.maximum(a, b), np.maximum(c, d))
+    lo = np.minimum(np.minimum(a, b), np.minimum(c, d))
+    return hi - lo
+
+
+def _close_rows(mask: np.ndarray, width: int) -> np.ndarray:
+    """Binary closing of each row with a centred ``1 x width`` window (odd ``width``), the
+    border counting as background: ``binary_closing(mask, ones((1, width)))`` from scipy,
+    as ``width - 1`` shifted ORs then ANDs of whole arrays (~10x faster)."""
+    r = width // 2
+    w = mask.shape[1]
+    p = np.pad(mask, ((0, 0), (r, r)))
+    dilated = p[:, 0:w].copy()
+    for k in range(1, width):
+        dilated |= p[:, k : k + w]
+    p = np.pad(dilated, ((0, 0), (r, r)))
+    closed = p[:, 0:w].copy()
+    for k in range(1, width):
+        closed &= p[:, k : k + w]
+    return closed
+
+
 def text_regions(gray: np.ndarray, threshold: int = 40) -> TextRegions:
     """Find text-like strips in a gray image (long side ~512 px; see the module docstring)."""
     from scipy import ndimage as ndi
@@ -171,10 +204,8 @@ def text_regions(gray: np.ndarray, threshold: int = 40) -> TextRegions:
     h_img, w_img = gray.shape[:2]
     if h_img < 8 or w_img < 8:
         return TextRegions(0.0, 0)
-    g = gray.astype(np.int16)
-    grad = ndi.maximum_filter(g, size=(2, 2)) - ndi.minimum_filter(g, size=(2, 2))
-    edges = grad > threshold
-    closed = ndi.binary_closing(edges, structure=np.ones((1, 7), dtype=bool))
+    edges = _gradient_2x2(gray) > threshold
+    closed = _close_rows(edges, 7)
     labels, _ = ndi.label(closed)
     area, count = 0, 0
     for k, sl in enumerate(ndi.find_objects(labels), start=1):

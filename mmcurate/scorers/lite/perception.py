@@ -40,10 +40,10 @@ from mmcurate.sample import Sample, StatValue, strip_placeholders
 from mmcurate.scorers.lite import imagestats
 from mmcurate.scorers.lite.cache import DiskCache
 from mmcurate.scorers.lite.embed import DEFAULT_MODEL, Device, DType, TextEncoder
-from mmcurate.scorers.lite.ocr import TesseractOcr
+from mmcurate.scorers.lite.ocr import OcrEngine, TesseractOcr
 
 #: Bump when per-picture results change meaning (invalidates cached entries).
-PERCEPTION_VERSION = 2
+PERCEPTION_VERSION = 3
 
 OcrMode = Literal["auto", "always", "never"]
 
@@ -96,6 +96,11 @@ class PerceptionParams(Params):
         0.004, ge=0, le=1, description="Text-region ratio from which `auto` runs OCR."
     )
     ocr_lang: str = Field("eng", description="Tesseract language(s), e.g. eng or eng+deu.")
+    ocr_engine: OcrEngine = Field(
+        "auto",
+        description="api: tesserocr in process (fast); cli: a tesseract process per image; "
+        "auto: api when tesserocr is installed.",
+    )
     ocr_psm: int = Field(3, ge=0, le=13, description="Tesseract page segmentation mode.")
     ocr_min_conf: float = Field(50.0, ge=0, le=100, description="Minimum word confidence.")
     ocr_max_side: int = Field(2000, ge=64, description="Downscale larger images before OCR.")
@@ -104,8 +109,8 @@ class PerceptionParams(Params):
         2,
         ge=1,
         le=32,
-        description="Samples analysed concurrently per worker process (OCR runs in tesseract "
-        "subprocesses, so threads overlap them).",
+        description="Samples analysed concurrently per worker process (OCR releases the "
+        "GIL, so threads overlap it).",
     )
     video_frames: int = Field(3, ge=1, le=32, description="Frames analysed per video.")
     embed: bool = Field(True, description="Compute the text embedding stat.")
@@ -257,6 +262,7 @@ class Perceiver:
                 psm=params.ocr_psm,
                 min_conf=params.ocr_min_conf,
                 max_side=params.ocr_max_side,
+                engine=params.ocr_engine,
             )
             if params.ocr != "never"
             else None

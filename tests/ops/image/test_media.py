@@ -20,6 +20,28 @@ def test_image_size_applies_exif_rotation_like_data_juicer(tmp_path):
     assert image_size(s, 1, ctx) == (40, 20)
 
 
+def test_png_exif_rotation_is_read_from_the_header_without_decoding(tmp_path, monkeypatch):
+    from PIL import ImageFile
+
+    from mmcurate.io.media import displayed_size
+
+    _jpeg_with_orientation(tmp_path / "rot.png", (40, 20), 6)
+    Image.new("RGB", (40, 20)).save(tmp_path / "plain.png")
+    ctx = OpContext(root=tmp_path)
+    s = Sample(id="x", images=["rot.png", "plain.png"])
+    assert image_size(s, 0, ctx) == (20, 40)
+    assert image_size(s, 1, ctx) == (40, 20)
+
+    def no_decode(self):
+        raise AssertionError("pixels decoded for a size query")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decode)
+    with Image.open(tmp_path / "plain.png") as im:
+        assert displayed_size(im) == (40, 20)
+    with Image.open(tmp_path / "rot.png") as im:
+        assert displayed_size(im) == (20, 40)
+
+
 def test_load_stage_header_facts_are_reused_while_the_file_is_unchanged(tmp_path):
     import pickle
 
