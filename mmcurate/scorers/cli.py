@@ -58,6 +58,7 @@ class ScoreOptions:
         student: A trained student model to score with (see :data:`STUDENT_RECIPE`).
         backend_options: Backend-specific settings (e.g. ``url``, ``model``), passed to the
             backend's recipe builder as is.
+        cache_dir: Lite perception cache shared across runs (``None``: the work dir's).
     """
 
     data: Path
@@ -71,6 +72,11 @@ class ScoreOptions:
     export_format: str | None = None
     student: str | None = None
     backend_options: dict[str, Any] = field(default_factory=dict)
+    cache_dir: Path | None = None
+
+    def perception_params(self) -> dict[str, Any]:
+        """Params for ``lite_perception_mapper`` (and the scorer's nested ``perception``)."""
+        return {"cache_dir": str(self.cache_dir)} if self.cache_dir else {}
 
 
 RecipeBuilder = Callable[[ScoreOptions], "list[OpSpec]"]
@@ -83,8 +89,10 @@ def heuristic_recipe(opts: ScoreOptions) -> list[OpSpec]:
     scorer: dict[str, Any] = {}
     if opts.capabilities:
         scorer["capabilities"] = list(opts.capabilities)
+    if opts.cache_dir:
+        scorer["perception"] = opts.perception_params()
     return [
-        OpSpec(name="lite_perception_mapper", params={}),
+        OpSpec(name="lite_perception_mapper", params=opts.perception_params()),
         OpSpec(name="lite_capability_scorer", params=scorer),
         OpSpec(name="rule_styler", params={}),
     ]
@@ -259,6 +267,13 @@ def score(
             "CPU, no VLM; styles come from the rule styler."
         ),
     ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Lite perception cache kept across runs and pools (image results, OCR, "
+            "embeddings by content hash), e.g. ~/.cache/mmcurate/lite; default: the work dir."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
     """Score capabilities (14, 0-5) and interaction styles (9) of every sample.
@@ -287,6 +302,7 @@ def score(
         export_format=export_format,
         student=student,
         backend_options={"url": url, "model": model, "mode": mode},
+        cache_dir=cache_dir,
     )
     report = run_score(opts, show_progress=not quiet)
     report.summary.print(console)

@@ -73,7 +73,7 @@ def student_recipe(opts: ScoreOptions) -> list[OpSpec]:
     keys = [spec.embedding or "", *spec.stats]
     steps = []
     if any(k.startswith(PERCEPTION_OP + ".") for k in keys):
-        steps.append(OpSpec(name=PERCEPTION_OP, params={}))
+        steps.append(OpSpec(name=PERCEPTION_OP, params=opts.perception_params()))
     student: dict[str, Any] = {"model": str(opts.student)}
     if opts.capabilities:
         student["capabilities"] = list(opts.capabilities)

@@ -52,7 +52,11 @@ def _record(sample: Sample, op: str, **extra: Any) -> None:
     scoring[op] = {"backend": "heuristic", "heuristic": True, "version": LITE_VERSION, **extra}
 
 
-def _cache_dir(work_dir: Path | None) -> Path | None:
+def _cache_dir(params: PerceptionParams, work_dir: Path | None) -> Path | None:
+    """The perception cache folder: ``cache_dir`` when set (shared across runs), else the
+    run's ``<work dir>/cache``."""
+    if params.cache_dir:
+        return Path(params.cache_dir).expanduser()
     return Path(work_dir) / "cache" if work_dir is not None else None
 
 
@@ -79,7 +83,7 @@ class _PerceivingOp(Mapper[Any]):
         """Check OCR / encoder dependencies; build the perceiver (models load on use)."""
         params = self._perception_params()
         _check_dependencies(params)
-        self._perceiver = Perceiver(params, self.ctx.root, _cache_dir(self.ctx.work_dir))
+        self._perceiver = Perceiver(params, self.ctx.root, _cache_dir(params, self.ctx.work_dir))
 
     @property
     def perceiver(self) -> Perceiver:

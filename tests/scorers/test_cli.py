@@ -99,3 +99,30 @@ def test_score_end_to_end_and_resume(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr + again.stdout
     assert "resumed" in again.stdout + again.stderr
     assert read_jsonl(out) == rows
+
+
+def test_cache_dir_is_shared_across_runs_and_outputs(tmp_path: Path) -> None:
+    steps = score_cli.score_steps(_opts(cache_dir=Path("/c")))
+    assert steps[0].params == {"cache_dir": "/c"}
+    assert steps[1].params == {"perception": {"cache_dir": "/c"}}
+
+    data = generate(tmp_path / "data", n=12, seed=3)
+    cache = tmp_path / "shared-cache"
+
+    def metrics(out: Path) -> dict[str, float]:
+        summary = json.loads((out.parent / f"{out.stem}.work" / "summary.json").read_text())
+        return {o["name"]: o["metrics"] for o in summary["ops"]}["lite_perception_mapper"]
+
+    outs = [tmp_path / "a" / "pool.jsonl", tmp_path / "b" / "pool.jsonl"]
+    for out in outs:
+        res = _curate(
+            "score", str(data), "--out", str(out), "--cache-dir", str(cache), "-q", cwd=tmp_path
+        )
+        assert res.returncode == 0, res.stderr + res.stdout
+    first, second = metrics(outs[0]), metrics(outs[1])
+    assert first["pictures"] > 0 and first.get("picture_cache_hits", 0) < first["pictures"]
+    assert second["picture_cache_hits"] == second["pictures"]  # nothing decoded or OCR'd
+    assert "ocr_runs" not in second and "texts_encoded" not in second
+    assert (cache / "lite_perception.sqlite").is_file()
+    assert not (outs[1].parent / "pool.work" / "cache").exists()
+    assert read_jsonl(outs[0]) == read_jsonl(outs[1])

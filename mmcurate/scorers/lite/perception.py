@@ -125,6 +125,11 @@ class PerceptionParams(Params):
         3, ge=1, le=8, description="Decimals kept in the stored embedding (smaller exports)."
     )
     cache: bool = Field(True, description="Cache per-image results and embeddings on disk.")
+    cache_dir: str | None = Field(
+        None,
+        description="Cache folder shared across runs and pools (keys are content hashes "
+        "plus these settings); default: the run's work dir.",
+    )
 
 
 @dataclass(frozen=True)
