@@ -1,4 +1,4 @@
-"""OCR engines for lite perception: Tesseract vs RapidOCR, speed and word recall.
+"""OCR engines for lite perception: Tesseract (process per image / in process) vs RapidOCR.
 
 Generates demo data (or reads ``--data``), takes the images with rendered text (documents,
 signs and charts: ``meta.demo.kind``), and OCRs each full-resolution image with every engine
@@ -23,6 +23,7 @@ Usage (repo root)::
 
     nice -n 15 .venv/bin/python bench/ocr_engines.py                 # 60 text images
     nice -n 15 .venv/bin/python bench/ocr_engines.py --n 120 --limit 30
+    .venv/bin/python bench/ocr_engines.py --no-rapid   # the two Tesseract engines only
 """
 
 from __future__ import annotations
@@ -240,6 +241,12 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=120, help="Demo samples to generate.")
     ap.add_argument("--limit", type=int, default=60, help="Text images measured (at most).")
     ap.add_argument("--det-sides", default="960,640", help="RapidOCR detector long sides.")
+    ap.add_argument(
+        "--rapid",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Include RapidOCR (needs rapidocr-onnxruntime in the venv).",
+    )
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     from mmcurate.scorers.lite import imagestats
@@ -271,20 +278,22 @@ def main() -> None:
     )
 
     engines: dict[str, Callable[[Any], OcrResult]] = {
-        "tesseract (TesseractOcr defaults)": TesseractOcr().read,
+        "tesseract cli (a process per image, pytesseract)": TesseractOcr(engine="cli").read,
+        "tesseract api (in process, tesserocr)": TesseractOcr(engine="api").read,
     }
-    sides = [int(s) for s in args.det_sides.split(",")]
+    sides = [int(s) for s in args.det_sides.split(",")] if args.rapid else []
     for side in sides:
         for threads in (1, 2):
             engines[f"rapid det={side} cls=no threads={threads} rec_batch=6"] = RapidOcr(
                 det_side=side, threads=threads
             ).read
-    engines[f"rapid det={sides[0]} cls=no threads=1 rec_batch=1"] = RapidOcr(
-        det_side=sides[0], threads=1, rec_batch=1
-    ).read
-    engines[f"rapid det={sides[0]} cls=yes threads=1 rec_batch=6"] = RapidOcr(
-        det_side=sides[0], use_cls=True, threads=1
-    ).read
+    if sides:
+        engines[f"rapid det={sides[0]} cls=no threads=1 rec_batch=1"] = RapidOcr(
+            det_side=sides[0], threads=1, rec_batch=1
+        ).read
+        engines[f"rapid det={sides[0]} cls=yes threads=1 rec_batch=6"] = RapidOcr(
+            det_side=sides[0], use_cls=True, threads=1
+        ).read
     # warm-up (model loading, tesseract first start) outside the timings
     for read in engines.values():
         read(items[0][1])
@@ -308,7 +317,8 @@ def main() -> None:
             a["words"] += res.words
     n = len(items)
     n_truth = sum(len(t) for _, _, t in items)
-    print(f"{tesseract_version()=!s}; {rapidocr_version()}")
+    rapid = rapidocr_version() if args.rapid else "RapidOCR not run (--no-rapid)"
+    print(f"tesseract cli {tesseract_version('cli')}, api {tesseract_version('api')}; {rapid}")
     print(
         f"{n} text images ({', '.join(TEXT_KINDS)}) from {data}; text-region detector fires on "
         f"{fires}; {n_truth} ground-truth words"

@@ -6,10 +6,15 @@ text embeddings computed) and a re-run (without ``--resume``, so every stage is 
 but per-image perception and embeddings come from the work dir's cache). Each run is a fresh
 ``curate`` process, so the numbers include interpreter start, imports and model loading.
 
+Then (``--costs N``, default 300) it measures each lite perception component's CPU cost on
+one thread over N samples of the first pool: image analysis per picture, OCR per picture
+with text, MiniLM per sample; and prints the first-pass ceiling they imply on this
+machine's cores (no runner overhead), with and without OCR.
+
 Usage (repo root)::
 
     .venv/bin/python bench/score_throughput.py                 # sizes 300,1000,3000, --np 2
-    .venv/bin/python bench/score_throughput.py --sizes 300 --np 1
+    .venv/bin/python bench/score_throughput.py --sizes 300 --np 1 --costs 0
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from mmcurate.io.jsonfile import json_shards
 from mmcurate.io.media import ImageInfo
 
 #: Environment variable naming the default cache folder (else ``~/.cache/mmcurate``).
-CACHE_ENV = "MMCURATE_CACHE"
+CACHE_ENV = "MMCURATE_CACHE_DIR"  # shared with the model request cache (docs/models.md)
 
 
 @dataclass
@@ -49,7 +49,8 @@ class LoadResult:
 
 
 def default_cache_dir() -> Path:
-    """``$MMCURATE_CACHE`` or ``~/.cache/mmcurate``."""
+    """``$MMCURATE_CACHE_DIR`` or ``~/.cache/mmcurate`` (model requests are cached there too;
+    ``MMCURATE_CACHE`` is the model cache's on/off switch)."""
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "mmcurate")
 
 
@@ -103,7 +104,8 @@ def read_dataset(
             files go to a temporary folder removed at exit.
         num_proc: Processes to read with (JSONL byte ranges, parquet files, folder parts).
         media_dir: Where embedded media bytes (``hf`` / ``parquet``) are extracted; default
-            ``<cache_dir>/media``, else ``$MMCURATE_CACHE/media`` or ``~/.cache/mmcurate/media``.
+            ``<cache_dir>/media``, else ``$MMCURATE_CACHE_DIR/media`` or
+            ``~/.cache/mmcurate/media``.
 
     Raises:
         FormatError: Unknown format, undetectable input, or a file unreadable as a whole.

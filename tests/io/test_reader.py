@@ -115,3 +115,15 @@ def test_run_level_errors(data_dir: Path) -> None:
     with pytest.raises(FormatError, match="no such file"):
         read_dataset(data_dir / "nope.jsonl", "llava")
     assert "folder" in FORMATS
+
+
+def test_cache_folder_env_is_the_one_model_requests_use(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from mmcurate.io.reader import default_cache_dir
+
+    monkeypatch.delenv("MMCURATE_CACHE_DIR", raising=False)
+    monkeypatch.setenv("MMCURATE_CACHE", "0")  # the model cache's on/off switch, not a folder
+    assert default_cache_dir() == Path.home() / ".cache" / "mmcurate"
+    monkeypatch.setenv("MMCURATE_CACHE_DIR", str(tmp_path / "c"))
+    assert default_cache_dir() == tmp_path / "c"
