@@ -150,3 +150,24 @@ def test_embedding_stat(pics: Path, tmp_path: Path) -> None:
 def test_conversation_text_strips_placeholders() -> None:
     s = _sample("t", ["a.png"], "Describe it.", "A cat.")
     assert conversation_text(s) == "Describe it.\nA cat."
+
+
+@pytest.mark.parametrize("engine", ["cli", "api"])
+def test_ocr_failure_is_this_samples_error_naming_the_image(
+    pics: Path, tmp_path: Path, engine: str
+) -> None:
+    from mmcurate.scorers.lite import ocr as ocr_mod
+
+    if engine == "api" and ocr_mod._tesserocr() is None:
+        pytest.skip("tesserocr (the `ocr` extra) is not installed")
+    p = _perceiver(pics, tmp_path / "cache", ocr_engine=engine)
+    assert p.ocr is not None
+    p.ocr.timeout = 1e-6  # tesseract gives up at once: a failure on this image
+    [err, ok] = p.perceive([_sample("t", ["t.png"]), _sample("s", ["s.png"])])
+    assert isinstance(err, SampleError)
+    assert str(err).startswith("images[0]: OCR failed on 't.png'")
+    assert isinstance(ok, dict) and ok["ocr_images"] == 0
+    assert not p.cache.get_many(p._picture_keys((pics / "t.png").read_bytes(), 1))
+    p.ocr.timeout = 60.0  # the same engine state reads the next image normally
+    [again] = p.perceive([_sample("t", ["t.png"])])
+    assert isinstance(again, dict) and again["ocr_words"] == 8

@@ -252,7 +252,7 @@ class TesseractOcr:
     def _tsv_api(self, gray: Image.Image) -> str:
         api = self._api()
         api.SetImage(gray)
-        if not api.Recognize(timeout=int(self.timeout * 1000)):
+        if not api.Recognize(timeout=max(1, round(self.timeout * 1000))):
             api.Clear()
             raise RuntimeError(f"tesseract failed or timed out after {self.timeout:g} s")
         tsv = str(api.GetTSVText(0))

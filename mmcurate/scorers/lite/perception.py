@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -283,6 +284,8 @@ class Perceiver:
         self.counters = PerceptionCounters()
         self._settings: str | None = None
         self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = -1
 
     def settings_key(self) -> str:
         """The settings part of a picture's cache key."""
@@ -339,7 +342,10 @@ class Perceiver:
             except Exception as err:  # noqa: BLE001 - any decoder failure is this sample's
                 raise SampleError(f"{field}: cannot decode image {ref!r}: {err}") from err
 
-        stats = self._analyse(decode(True), lambda: decode(False))
+        try:
+            stats = self._analyse(decode(True), lambda: decode(False))
+        except RuntimeError as err:  # tesseract failed or timed out on this image
+            raise SampleError(f"{field}: OCR failed on {ref!r}: {err}") from err
         self.cache.put_many({key: json.dumps(asdict(stats)).encode()})
         return [stats]
 
@@ -395,6 +401,14 @@ class Perceiver:
             out += self._video(f"videos[{i}]", ref)
         return out
 
+    def _thread_pool(self) -> ThreadPoolExecutor:
+        """The perception threads, kept for the perceiver's life: each thread holds its own
+        loaded OCR engine (0.1-0.4 s to load), so they must outlive a batch."""
+        if self._pool is None or self._pool_pid != os.getpid():
+            self._pool = ThreadPoolExecutor(self.params.threads, thread_name_prefix="perceive")
+            self._pool_pid = os.getpid()
+        return self._pool
+
     # ------------------------------------------------------------------ samples
     def stats(self, sample: Sample, batch: _Prefetch | None = None) -> dict[str, StatValue]:
         """Scalar stats of one sample (no embedding)."""
@@ -422,8 +436,8 @@ class Perceiver:
         has_video = any(s.videos for s in samples)
         threads = min(self.params.threads, len(samples)) if misses or has_video else 1
         if threads > 1:
-            with ThreadPoolExecutor(threads) as pool:
-                futures = [pool.submit(one, s) for s in samples]
+            pool = self._thread_pool()
+            futures = [pool.submit(one, s) for s in samples]
             results = [f.exception() or f.result() for f in futures]
         else:
             results = []
