@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mmcurate.errors import MmcurateError
+from mmcurate.runner.cli_options import QuietOpt, RayAddressOpt
 
 app = typer.Typer(
     name="curate",
@@ -102,7 +103,7 @@ def run(
     work_dir: Annotated[
         Path | None, typer.Option(help="Run directory (checkpoints, traces, errors, summary).")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    quiet: QuietOpt = False,
     executor: Annotated[
         str | None,
         typer.Option(
@@ -111,14 +112,7 @@ def run(
             "recipe's executor).",
         ),
     ] = None,
-    ray_address: Annotated[
-        str | None,
-        typer.Option(
-            "--ray-address",
-            help="With --executor ray: join this cluster (auto or HOST:PORT); default: "
-            "start a local Ray with --np CPUs.",
-        ),
-    ] = None,
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Run a recipe: load, apply each op, export the kept samples.
 

@@ -26,12 +26,11 @@ by round.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -323,21 +322,6 @@ class BoostLoop:
 # -- the real steps ---------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def model_env(settings: dict[str, str]) -> Iterator[None]:
-    """Set ``MMCURATE_*`` variables for the score ops' workers, restored afterwards."""
-    old = {k: os.environ.get(k) for k in settings}
-    os.environ.update(settings)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 class VllmLoraServer:
     """A vLLM server for the base model with LoRA adapters (restarted when one is added)."""
 
@@ -415,13 +399,6 @@ class RealSteps:
         self.capabilities = parse_capabilities(",".join(caps) if caps else None)
         self.qa = load_qa(config.heldout)
         self.server = VllmLoraServer(config, run_dir) if config.serve.mode == "vllm" else None
-        m = config.model
-        self.env = {
-            "MMCURATE_DEVICE": m.device,
-            "MMCURATE_DTYPE": m.dtype,
-            "MMCURATE_BATCH_SIZE": str(m.batch_size),
-            "MMCURATE_CACHE": "1" if m.cache else "0",
-        }
 
     def model_for(self, label: str, adapter: str | None) -> ModelSpec:
         """In process: the base or adapter folder. vLLM: the base model's name, or the LoRA
@@ -445,8 +422,14 @@ class RealSteps:
 
     def score_steps(self, spec: ModelSpec) -> list[dict[str, Any]]:
         """The score recipe's steps for a model (``heuristic``: ``curate score``'s lite
-        steps; a model: ``vlm_capability_scorer`` + ``vlm_styler`` or ``rule_styler``)."""
+        steps; a model: ``vlm_capability_scorer`` + ``vlm_styler`` or ``rule_styler``).
+
+        The VLM ops' params carry the model and the config's ``model:`` settings (device,
+        dtype, batch_size, cache), so the round's ``recipe.yaml`` reproduces the scoring
+        with ``curate run`` and nothing goes through the process environment.
+        """
         from mmcurate.scorers.cli import ScoreOptions, heuristic_recipe
+        from mmcurate.scorers.vlm import MODEL_SETTINGS
 
         sc = self.config.scorer
         if spec.backend == "heuristic":
@@ -455,6 +438,7 @@ class RealSteps:
         model: dict[str, Any] = {"backend": spec.backend, "model": spec.model}
         if spec.url:
             model["url"] = spec.url
+        model.update({k: getattr(self.config.model, k) for k in MODEL_SETTINGS})
         scorer: dict[str, Any] = {**model, "mode": sc.mode, "max_text_chars": sc.max_text_chars}
         if self.capabilities:
             scorer["capabilities"] = list(self.capabilities)
@@ -482,8 +466,7 @@ class RealSteps:
             "process": self.score_steps(spec),
         }
         recipe = parse_recipe(raw, source="curate boost")
-        with model_env(self.env):
-            summary = LocalExecutor(recipe, RunOptions(show_progress=False)).run()
+        summary = LocalExecutor(recipe, RunOptions(show_progress=False)).run()
         self._recipe(out_dir, "score", recipe.to_dict())
         self.log(
             f"  scored {summary.kept} of {summary.n_in} samples in {summary.seconds:.1f}s "

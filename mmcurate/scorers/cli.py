@@ -1,7 +1,9 @@
 """``curate score``: capability scores and interaction styles for a dataset.
 
 The command builds a recipe of score ops for the chosen backend and runs it through the
-local executor, so resume, progress, the errors file, traces and checkpoints come with it.
+executor the options name (``local`` processes, or ``ray``: Ray Data, a local Ray or a
+cluster; see docs/SCALING.md), so resume, progress, the errors file, traces and
+checkpoints come with it.
 The output is written in the input's format; in jsonl exports ``scores``, ``styles`` and
 ``stats`` are top-level keys, so the output feeds ``curate select``.
 
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mmcurate.errors import ConfigError
+from mmcurate.runner.cli_options import ExecutorOpt, QuietOpt, RayAddressOpt
 from mmcurate.taxonomy import CAPABILITIES
 
 if TYPE_CHECKING:
@@ -59,6 +62,11 @@ class ScoreOptions:
         backend_options: Backend-specific settings (e.g. ``url``, ``model``), passed to the
             backend's recipe builder as is.
         cache_dir: Lite perception cache shared across runs (``None``: the work dir's).
+        executor: ``local`` (processes on this machine) or ``ray`` (Ray Data); written into
+            the built recipe, so the run's recipe reproduces it.
+        ray_address: With ``executor="ray"``: the cluster to join (``auto`` or
+            ``HOST:PORT``); ``None`` starts a local Ray with ``np`` CPUs. Not part of the
+            recipe (an address belongs to the machine, not the run).
     """
 
     data: Path
@@ -73,6 +81,8 @@ class ScoreOptions:
     student: str | None = None
     backend_options: dict[str, Any] = field(default_factory=dict)
     cache_dir: Path | None = None
+    executor: str = "local"
+    ray_address: str | None = None
 
     def perception_params(self) -> dict[str, Any]:
         """Params for ``lite_perception_mapper`` (and the scorer's nested ``perception``)."""
@@ -162,6 +172,7 @@ def build_recipe(opts: ScoreOptions) -> Recipe:
         "dataset_path": str(opts.data),
         "export_path": str(opts.out),
         "np": opts.np,
+        "executor": opts.executor,
         "process": [s.to_yaml_item() for s in score_steps(opts)],
     }
     if opts.input_format:
@@ -206,12 +217,19 @@ class ScoreReport:
 
 
 def run_score(opts: ScoreOptions, show_progress: bool = True) -> ScoreReport:
-    """Score a dataset (see the module docstring) and return the run's report."""
-    from mmcurate.runner import LocalExecutor, RunOptions
+    """Score a dataset (see the module docstring) and return the run's report.
+
+    Raises:
+        ConfigError: a bad option (backend, executor), or ``ray_address`` without
+            ``executor="ray"``; raised before any work starts.
+    """
+    from mmcurate.runner import RunOptions, make_executor
 
     recipe = build_recipe(opts)
-    summary = LocalExecutor(
-        recipe, RunOptions(resume=opts.resume, show_progress=show_progress)
+    summary = make_executor(
+        recipe,
+        RunOptions(resume=opts.resume, show_progress=show_progress),
+        ray_address=opts.ray_address,
     ).run()
     return ScoreReport(summary)
 
@@ -274,13 +292,17 @@ def score(
             "embeddings by content hash), e.g. ~/.cache/mmcurate/lite; default: the work dir."
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    quiet: QuietOpt = False,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Score capabilities (14, 0-5) and interaction styles (9) of every sample.
 
     Example:
 
         curate score data/pool.jsonl --out scored/pool.jsonl --np 2
+
+        curate score data/pool.jsonl --out scored/pool.jsonl --executor ray --np 4   # Ray
 
     The heuristic backend writes stats lite_perception_mapper.* (image statistics, OCR
     where images have text, the text embedding), one score per capability (heuristics on
@@ -303,6 +325,8 @@ def score(
         student=student,
         backend_options={"url": url, "model": model, "mode": mode},
         cache_dir=cache_dir,
+        executor=executor,
+        ray_address=ray_address,
     )
     report = run_score(opts, show_progress=not quiet)
     report.summary.print(console)

@@ -42,13 +42,22 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from mmcurate.errors import ConfigError
 from mmcurate.io.media import is_uri, resolve_media
 from mmcurate.models import (
     GenerationConfig,
     ModelClient,
+    ModelConfig,
     Request,
     Result,
     get_client,
@@ -235,11 +244,18 @@ def request_sample(request: Request) -> Sample:
 # -- model calls and their accounting -------------------------------------------------------
 
 
+#: :class:`~mmcurate.models.ModelConfig` settings a VLM op's params may set for that op.
+MODEL_SETTINGS = ("device", "dtype", "batch_size", "cache")
+
+
 class VlmParams(BaseParams):
     """Model and prompt settings shared by the VLM scorer ops.
 
-    ``backend``/``url``/``model`` override the model configuration for this op only; unset
-    fields resolve the usual way (environment, config file, defaults: see docs/models.md).
+    ``backend``/``url``/``model`` and the settings in :data:`MODEL_SETTINGS` (``device``,
+    ``dtype``, ``batch_size``, ``cache``) override the model configuration for this op only,
+    so a recipe records them; unset (``None``) fields resolve the usual way (environment,
+    config file, defaults: see docs/models.md). Set settings are checked against
+    :class:`~mmcurate.models.ModelConfig`'s own field types and limits.
     """
 
     backend: BackendName | None = Field(
@@ -263,9 +279,46 @@ class VlmParams(BaseParams):
         default=4000, ge=200, description="Conversation characters shown; longest turns cut first."
     )
 
+    device: str | None = Field(
+        default=None,
+        description="auto, cpu, cuda or cuda:N (transformers); default: the configured one "
+        "(MMCURATE_DEVICE).",
+    )
+    dtype: str | None = Field(
+        default=None,
+        description="auto, float32, bfloat16 or float16 (in-process backends); default: the "
+        "configured one (MMCURATE_DTYPE).",
+    )
+    batch_size: int | None = Field(
+        default=None,
+        description="Requests per generate batch, >= 1 (in-process backends); default: the "
+        "configured one (MMCURATE_BATCH_SIZE).",
+    )
+    cache: bool | None = Field(
+        default=None,
+        description="Use the on-disk request cache; default: the configured one (MMCURATE_CACHE).",
+    )
+
+    @field_validator(*MODEL_SETTINGS)
+    @classmethod
+    def _valid_model_setting(cls, value: Any, info: ValidationInfo) -> Any:
+        """A set value must be valid for :class:`ModelConfig` (its types, limits, validators)."""
+        if value is None:
+            return None
+        name = info.field_name
+        assert name is not None
+        try:
+            checked = ModelConfig.model_validate({name: value})
+        except ValidationError as err:
+            msg = "; ".join(e["msg"] for e in err.errors())
+            raise PydanticCustomError("model_setting", msg) from None
+        return getattr(checked, name)
+
     def overrides(self) -> dict[str, Any]:
         """The model-configuration fields set here (for :func:`mmcurate.models.get_client`)."""
-        return {k: getattr(self, k) for k in ("backend", "url", "model") if getattr(self, k)}
+        out = {k: getattr(self, k) for k in ("backend", "url", "model") if getattr(self, k)}
+        out.update({k: getattr(self, k) for k in MODEL_SETTINGS if getattr(self, k) is not None})
+        return out
 
 
 #: Counters every VLM scorer op reports through ``metrics()``.

@@ -1,12 +1,16 @@
 """``curate select``: one selector over a dataset, through the runner, plus a report.
 
 The command builds a one-step recipe (``process: [- <method>_selector: {...}]``) and runs
-it with :class:`~mmcurate.runner.LocalExecutor`, so loading, error records, the tracer
+it with the executor the options name (:class:`~mmcurate.runner.LocalExecutor`, or the Ray
+executor with ``--executor ray``), so loading, error records, the tracer
 (every row not selected is in ``trace/dropped.jsonl``), checkpoints and the accounting
 are the runner's. It then profiles the pool before and after (counts per capability,
 style and source, score quantiles, tokens), writes the report as JSON next to the output
 and prints a short table. The report holds the full parameters (defaults included), the
 recipe and the equivalent command, so the run can be repeated exactly.
+
+Python API: :class:`SelectOptions` -> :func:`build_recipe` / :func:`run_select` (returns
+the report dict).
 """
 
 from __future__ import annotations
@@ -16,13 +20,18 @@ import shlex
 import sys
 import time
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
 
 from mmcurate.errors import ConfigError
+from mmcurate.runner.cli_options import ExecutorOpt, QuietOpt, RayAddressOpt
+
+if TYPE_CHECKING:
+    from mmcurate.recipes.schema import Recipe
 
 SUFFIX = "_selector"
 
@@ -124,7 +133,9 @@ def select(
         bool,
         typer.Option("--media-check/--no-media-check", help="Check media files while loading."),
     ] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    quiet: QuietOpt = False,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Select a budgeted subset: "the best 10% of this pool for training".
 
@@ -136,6 +147,8 @@ def select(
 
         curate select pool.jsonl -m kcenter -b 5000 -o spread.jsonl --seed 1
 
+        curate select pool.jsonl -m mmssr -b 10% -o best.jsonl --executor ray --np 4
+
     Writes OUT (the input's format, or --format), a report `STEM.report.json` next to
     it (counts per capability / style / source before and after, score quantiles, the
     exact parameters and the equivalent recipe) and the run directory `STEM.work`
@@ -144,39 +157,138 @@ def select(
     """
     from rich.console import Console
 
-    from mmcurate.recipes import parse_recipe
-    from mmcurate.runner import LocalExecutor, RunOptions
-
     console = Console(width=None if sys.stdout.isatty() else 160)
-    name = op_name(method)
-    params = parse_params(list(param or []))
-    if budget is not None:
-        params["budget"] = _budget_value(budget)
-    if seed is not None:
-        params["seed"] = seed
+    opts = SelectOptions(
+        data=data,
+        method=method,
+        out=out,
+        budget=_budget_value(budget) if budget is not None else None,
+        seed=seed,
+        params=parse_params(list(param or [])),
+        export_format=format_,
+        input_format=input_format,
+        report=report,
+        work_dir=work_dir,
+        np=np_,
+        media_check=media_check,
+        executor=executor,
+        ray_address=ray_address,
+    )
+    result = run_select(opts, show_progress=not quiet)
+    for note in result["warnings"]:
+        console.print(f"[yellow]warning:[/yellow] {note}")
+    print_report(result, console)
+    counts = result["counts"]
+    summary_line = (
+        f"in {counts['in']} = selected {counts['selected']} + dropped {counts['dropped']} + "
+        f"errored {counts['errored']}"
+    )
+    console.print(summary_line + ("" if counts["balanced"] else "  [red]NOT BALANCED[/red]"))
+    console.print(f"output: {result['output']}")
+    console.print(f"report: {result['report_file']}   re-run: curate run {result['recipe_file']}")
+    if not counts["balanced"]:
+        raise typer.Exit(1)
+
+
+@dataclass(frozen=True)
+class SelectOptions:
+    """What ``curate select`` was asked for (the Python API of the command).
+
+    Attributes:
+        data: Input dataset (file or folder, any readable format).
+        method: Selection method (``mmssr``, ``topk``, ...) or a full selector op name.
+        out: Where the subset is written.
+        budget: Rows (int), or budget text (``"30%"``, ``"2M tokens"``); ``None``: the
+            selector's default.
+        seed: Random seed (``None``: the selector's default).
+        params: Other selector params (validated by the op's ``Params``).
+        export_format: Output format (default: the input's).
+        input_format: Input format (auto-detected when ``None``).
+        report: Report JSON path (default: ``STEM.report.json`` next to ``out``).
+        work_dir: Run directory (default: ``STEM.work`` next to ``out``).
+        np: Worker processes (loading; Ray tasks with ``executor="ray"``).
+        media_check: Check media files while loading.
+        executor: ``local`` (processes on this machine) or ``ray`` (Ray Data); written
+            into the built recipe, so the run's recipe reproduces it.
+        ray_address: With ``executor="ray"``: the cluster to join (``auto`` or
+            ``HOST:PORT``); ``None`` starts a local Ray with ``np`` CPUs. Not part of
+            the recipe.
+    """
+
+    data: Path
+    method: str
+    out: Path
+    budget: int | str | None = None
+    seed: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    export_format: str | None = None
+    input_format: str | None = None
+    report: Path | None = None
+    work_dir: Path | None = None
+    np: int = 1
+    media_check: bool = True
+    executor: str = "local"
+    ray_address: str | None = None
+
+    def op_params(self) -> dict[str, Any]:
+        """The selector's params as given (``budget`` and ``seed`` folded in)."""
+        params = dict(self.params)
+        if self.budget is not None:
+            params["budget"] = self.budget
+        if self.seed is not None:
+            params["seed"] = self.seed
+        return params
+
+
+def build_recipe(opts: SelectOptions) -> Recipe:
+    """The validated one-step recipe that runs ``opts``' selector.
+
+    Raises:
+        ConfigError: unknown method, bad params or a bad executor name.
+    """
+    from mmcurate.recipes import parse_recipe
+
     raw: dict[str, Any] = {
-        "dataset_path": str(data),
-        "export_path": str(out),
-        "np": np_,
-        "media_check": media_check,
-        "process": [{name: params}],
+        "dataset_path": str(opts.data),
+        "export_path": str(opts.out),
+        "np": opts.np,
+        "executor": opts.executor,
+        "media_check": opts.media_check,
+        "process": [{op_name(opts.method): opts.op_params()}],
     }
-    if format_:
-        raw["export_format"] = format_
-    if input_format:
-        raw["format"] = input_format
-    if work_dir is not None:
-        raw["work_dir"] = str(work_dir)
-    recipe = parse_recipe(raw, source="curate select")
-    executor = LocalExecutor(recipe, RunOptions(show_progress=not quiet))
+    if opts.export_format:
+        raw["export_format"] = opts.export_format
+    if opts.input_format:
+        raw["format"] = opts.input_format
+    if opts.work_dir is not None:
+        raw["work_dir"] = str(opts.work_dir)
+    return parse_recipe(raw, source="curate select")
+
+
+def run_select(opts: SelectOptions, show_progress: bool = True) -> dict[str, Any]:
+    """Run the selection, write the subset, the work dir's ``recipe.yaml`` and the report.
+
+    Returns:
+        The report, as written to ``opts.report`` (default ``STEM.report.json`` next to
+        ``opts.out``; its path is the report's ``report_file``).
+
+    Raises:
+        ConfigError: a bad option, or ``ray_address`` without ``executor="ray"``; raised
+            before any work starts.
+    """
+    from mmcurate.runner import RunOptions, make_executor
+
+    recipe = build_recipe(opts)
+    name = recipe.process[0].name
+    executor = make_executor(
+        recipe, RunOptions(show_progress=show_progress), ray_address=opts.ray_address
+    )
     op = executor.ops[0]
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         summary = executor.run()
     notes = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
-    for note in notes:
-        console.print(f"[yellow]warning:[/yellow] {note}")
     full_params = op.params.model_dump(mode="json")
     full_recipe = {**recipe.to_dict(), "process": [{name: full_params}]}
     (executor.work_dir / "recipe.yaml").write_text(
@@ -199,12 +311,13 @@ def select(
         "method": name[: -len(SUFFIX)],
         "op": name,
         "params": full_params,
-        "command": _command(data, name, out, format_, input_format, full_params),
+        "command": _command(opts, name, full_params),
         "recipe": full_recipe,
         "recipe_file": str(executor.work_dir / "recipe.yaml"),
-        "input": str(data),
+        "input": str(opts.data),
         "output": summary.export_path,
         "work_dir": str(executor.work_dir),
+        "executor": recipe.executor,
         "counts": {
             "in": summary.n_in,
             "selected": summary.kept,
@@ -224,19 +337,12 @@ def select(
             "selected_per_capability": dict(zip(caps, last.per_group, strict=True)),
             "exhausted_capabilities": [caps[i] for i in last.exhausted],
         }
-    report_path = report or out.parent / f"{out.name.split('.')[0]}.report.json"
+    out = opts.out
+    report_path = opts.report or out.parent / f"{out.name.split('.')[0]}.report.json"
+    result["report_file"] = str(report_path)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
-    print_report(result, console)
-    summary_line = (
-        f"in {summary.n_in} = selected {summary.kept} + dropped {summary.dropped} + "
-        f"errored {summary.errored}"
-    )
-    console.print(summary_line + ("" if summary.balanced else "  [red]NOT BALANCED[/red]"))
-    console.print(f"output: {summary.export_path}")
-    console.print(f"report: {report_path}   re-run: curate run {result['recipe_file']}")
-    if not summary.balanced:
-        raise typer.Exit(1)
+    return result
 
 
 def _datasets(work_dir: Path) -> tuple[Any, Any]:
@@ -250,20 +356,20 @@ def _datasets(work_dir: Path) -> tuple[Any, Any]:
     return before, Snapshot.from_json(last["snapshot"]).dataset()
 
 
-def _command(
-    data: Path,
-    name: str,
-    out: Path,
-    format_: str | None,
-    input_format: str | None,
-    params: dict[str, Any],
-) -> str:
+def _command(opts: SelectOptions, name: str, params: dict[str, Any]) -> str:
     """The ``curate select`` command line that repeats this run (every parameter)."""
-    parts = ["curate", "select", str(data), "--method", name[: -len(SUFFIX)], "--out", str(out)]
-    if format_:
-        parts += ["--format", format_]
-    if input_format:
-        parts += ["--from", input_format]
+    parts = ["curate", "select", str(opts.data), "--method", name[: -len(SUFFIX)]]
+    parts += ["--out", str(opts.out)]
+    if opts.export_format:
+        parts += ["--format", opts.export_format]
+    if opts.input_format:
+        parts += ["--from", opts.input_format]
+    if opts.np != 1:
+        parts += ["--np", str(opts.np)]
+    if opts.executor != "local":
+        parts += ["--executor", opts.executor]
+    if opts.ray_address:
+        parts += ["--ray-address", opts.ray_address]
     for key, value in params.items():
         if key == "budget":
             parts += ["--budget", str(value)]

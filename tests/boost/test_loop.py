@@ -1,25 +1,34 @@
-"""The loop's bookkeeping with fake steps: stopping, resume, interrupted rounds, the report.
+"""The loop's bookkeeping with fake steps: stopping, resume, interrupted rounds, the report;
+and the real score step (runner + VLM ops on the tiny model): the config's model settings
+travel as op params in the round's recipe, never through the process environment.
 
-The real steps (scoring, LoRA training, evaluation) run in tests/integration/test_boost_loop.py.
+The real training and evaluation run in tests/integration/test_boost_loop.py.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from mmcurate.boost.config import parse_boost_config
 from mmcurate.boost.loop import (
     BoostLoop,
     ModelSpec,
+    RealSteps,
     selection_change,
     stop_reason,
     write_report,
 )
 from mmcurate.errors import ConfigError
+from mmcurate.ops import registry
+from mmcurate.recipes import parse_recipe
+from mmcurate.scorers.vlm import VlmCapabilityScorer, VlmStyler
+from mmcurate.taxonomy import CAPABILITIES
 from mmcurate.train.lora import TrainResult
 
 
@@ -182,3 +191,130 @@ def test_report_without_baseline(tmp_path: Path) -> None:
 
     path = write_report(BoostState(fingerprint="x", metric="accuracy"), tmp_path)
     assert "| round |" in path.read_text()
+
+
+# -- the real score step: model settings travel in the recipe, not the environment -------------
+
+SETTINGS = {"device": "cpu", "dtype": "float32", "batch_size": 2, "cache": False}
+CAPS = ["optical_character_recognition", "scene_understanding"]
+
+
+@pytest.fixture
+def real_config(tmp_path: Path, tiny_vlm: Path) -> Any:
+    """A 2-sample pool, a one-item held-out set, one round, the tiny model, model settings."""
+    from tests.helpers import make_pool
+
+    make_pool(tmp_path / "pool", n=2)
+    (tmp_path / "qa.jsonl").write_text(
+        json.dumps({"id": "q0", "question": "What is shown?", "answer": "colour"}) + "\n"
+    )
+    raw = {
+        "pool": "pool/pool.jsonl",
+        "heldout": "qa.jsonl",
+        "base_model": str(tiny_vlm),
+        "rounds": 1,
+        "scorer": {"capabilities": CAPS, "styler": "vlm", "max_text_chars": 300},
+        "selector": {"method": "mmssr", "budget": 1, "params": {"threshold": -1}},
+        "eval": {"baseline": False},
+        "model": SETTINGS,
+    }
+    return parse_boost_config(raw, base_dir=tmp_path)
+
+
+def test_score_steps_carry_the_model_settings(real_config: Any, tmp_path: Path) -> None:
+    steps = RealSteps(real_config, tmp_path / "run", log=lambda s: None)
+    served = ModelSpec("round_0", "vllm-server", "round_0-abc", "http://127.0.0.1:9", "a")
+    scorer, styler = steps.score_steps(served)
+    assert scorer["vlm_capability_scorer"] == {
+        "backend": "vllm-server",
+        "model": "round_0-abc",
+        "url": "http://127.0.0.1:9",
+        **SETTINGS,
+        "mode": "one_pass",
+        "max_text_chars": 300,
+        "capabilities": sorted(CAPS, key=CAPABILITIES.index),  # taxonomy order
+    }
+    assert styler["vlm_styler"] == {
+        "backend": "vllm-server",
+        "model": "round_0-abc",
+        "url": "http://127.0.0.1:9",
+        **SETTINGS,
+        "max_text_chars": 300,
+    }
+    # the heuristic round 0 has no model ops, hence no model settings
+    lite = steps.score_steps(ModelSpec("heuristic", "heuristic"))
+    used = {k for step in lite for params in step.values() for k in params or {}}
+    assert [next(iter(step)) for step in lite] == [
+        "lite_perception_mapper",
+        "lite_capability_scorer",
+        "rule_styler",
+    ]
+    assert not used & set(SETTINGS)
+
+
+class ScoreAndSelectSteps(RealSteps):
+    """The real steps for scoring (runner + VLM ops on the tiny model) and selection; the
+    training and evaluation are fakes (they run for real in tests/integration)."""
+
+    def train(self, scored: Path, ids: list[str], out_dir: Path) -> TrainResult:
+        (out_dir / "adapter").mkdir()
+        return TrainResult(
+            adapter_dir=str(out_dir / "adapter"), base_model="base", steps=0, examples=len(ids)
+        )
+
+    def evaluate(self, spec: ModelSpec) -> dict[str, Any]:
+        return {"accuracy": 0.5, "n": 1}
+
+
+def test_a_round_passes_model_settings_as_op_params_and_leaves_the_environment_alone(
+    real_config: Any, tmp_path: Path, clean_model_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mmcurate.models as models
+    from mmcurate.models.config import resolve_config
+
+    pytest.importorskip("xgrammar")
+    seen: list[tuple[dict[str, str], Any]] = []
+
+    def model_vars() -> dict[str, str]:
+        return {k: v for k, v in os.environ.items() if k.startswith("MMCURATE_")}
+
+    def spy(overrides: Any = None, **kwargs: Any) -> Any:
+        """Record the MMCURATE_* environment and the resolved config at each resolution."""
+        config = resolve_config(overrides, **kwargs)
+        seen.append((model_vars(), config))
+        return config
+
+    monkeypatch.setattr(models, "resolve_config", spy)
+    run = tmp_path / "run"
+    steps = ScoreAndSelectSteps(real_config, run, log=lambda s: None)
+    state = BoostLoop(real_config, run, steps=steps, log=lambda s: None).run()
+
+    assert len(state.rounds) == 1 and state.rounds[0].selected == 1
+    assert model_vars() == {}  # nothing set, nothing left behind (clean_model_env: none before)
+    # the ops' clients resolved the boost config's settings as arguments, with no MMCURATE_*
+    # variable in the environment while they ran (the runner used one process: np 1)
+    scoring = [(env, c) for env, c in seen if c.backend == "transformers"]
+    assert len(scoring) == 2  # vlm_capability_scorer and vlm_styler
+    for env, config in scoring:
+        assert env == {}
+        assert {k: getattr(config, k) for k in SETTINGS} == SETTINGS
+        assert {config.source(k) for k in SETTINGS} == {"argument"}
+    # the round's recipe carries them: `curate run` of it reproduces the scoring
+    recipe = yaml.safe_load((run / "round_0" / "recipe.yaml").read_text())
+    scorer, styler = (next(iter(step.values())) for step in recipe["score"]["process"])
+    for params in (scorer, styler):
+        assert {k: params[k] for k in SETTINGS} == SETTINGS
+        assert params["backend"] == "transformers" and params["model"] == str(
+            real_config.base_model
+        )
+    provenance = state.rounds[0].scorer["provenance"]
+    assert provenance["scored"] == 2 and provenance["errored"] == 0
+    # re-read as `curate run` would, the recipe's ops resolve the same settings (no model load)
+    seen.clear()
+    for step in parse_recipe(recipe["score"], source="recipe.yaml").process:
+        op = registry.create(step.name, step.params)
+        if isinstance(op, VlmCapabilityScorer | VlmStyler):
+            config = op.calls.client.config
+            assert {k: getattr(config, k) for k in SETTINGS} == SETTINGS
+            op.calls.close()
+    assert len(seen) == 2

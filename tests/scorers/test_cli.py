@@ -126,3 +126,31 @@ def test_cache_dir_is_shared_across_runs_and_outputs(tmp_path: Path) -> None:
     assert (cache / "lite_perception.sqlite").is_file()
     assert not (outs[1].parent / "pool.work" / "cache").exists()
     assert read_jsonl(outs[0]) == read_jsonl(outs[1])
+
+
+def test_executor_choice_goes_into_the_recipe() -> None:
+    assert score_cli.build_recipe(_opts()).executor == "local"
+    recipe = score_cli.build_recipe(_opts(executor="ray", np=2))
+    assert recipe.executor == "ray" and recipe.to_dict()["executor"] == "ray"
+    assert recipe.ray_address is None  # an address belongs to the machine, not the recipe
+    with pytest.raises(ConfigError, match="executor: Input should be 'local' or 'ray'"):
+        score_cli.build_recipe(_opts(executor="spark"))
+
+
+def test_ray_address_needs_the_ray_executor(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_text("{}\n")
+    proc = _curate(
+        "score", "in.jsonl", "--out", "o.jsonl", "--ray-address", "auto", "-q", cwd=tmp_path
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "error: --ray-address needs the ray executor (--executor ray)"
+    ]
+    assert not (tmp_path / "o.work").exists()  # rejected before any work
+    with pytest.raises(ConfigError, match="--ray-address needs the ray executor"):
+        score_cli.run_score(
+            score_cli.ScoreOptions(
+                data=tmp_path / "in.jsonl", out=tmp_path / "o.jsonl", ray_address="auto"
+            ),
+            show_progress=False,
+        )

@@ -300,6 +300,41 @@ def test_params_are_checked() -> None:
         registry.create("vlm_capability_scorer", {"rubric_version": 3})
 
 
+def test_model_settings_in_params_override_the_configuration(
+    clean_model_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mmcurate.models import get_client
+    from mmcurate.scorers.vlm import VlmParams
+
+    params = VlmParams(device="cpu", batch_size=4)
+    assert params.overrides() == {"device": "cpu", "batch_size": 4}
+    assert VlmParams(cache=False).overrides() == {"cache": False}  # False is a setting too
+    assert VlmParams().overrides() == {}
+    # a set param beats the environment; an unset one still resolves from it
+    monkeypatch.setenv("MMCURATE_BATCH_SIZE", "9")
+    monkeypatch.setenv("MMCURATE_DTYPE", "bfloat16")
+    client = get_client(**VlmParams(device="cpu", batch_size=4, cache=False).overrides())
+    try:
+        config = client.config
+        assert (config.device, config.batch_size, config.cache) == ("cpu", 4, False)
+        assert config.source("batch_size") == "argument" and config.source("device") == "argument"
+        assert config.dtype == "bfloat16" and config.source("dtype") == "env MMCURATE_DTYPE"
+        assert client.cache is None  # cache: false reaches the client
+    finally:
+        client.close()
+    # the op builds its client from its params (no model is loaded)
+    scorer = registry.create("vlm_capability_scorer", {"device": "cpu", "dtype": "float32"})
+    assert isinstance(scorer, VlmCapabilityScorer)
+    resolved = scorer.calls.client.config
+    assert (resolved.device, resolved.dtype, resolved.batch_size) == ("cpu", "float32", 9)
+    scorer.calls.close()
+    # values are checked with ModelConfig's own limits, naming the field
+    with pytest.raises(ConfigError, match="batch_size"):
+        registry.create("vlm_styler", {"batch_size": 0})
+    with pytest.raises(ConfigError, match="cache"):
+        registry.create("vlm_styler", {"cache": "sometimes"})
+
+
 def test_a_server_that_is_down_fails_setup_not_every_sample(
     clean_model_env: Path, tmp_path: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -139,3 +140,38 @@ def test_semdedup_inside_a_recipe_traces_which_row_each_duplicate_duplicates(tmp
     for reason in dropped.values():
         assert reason.startswith("semantic duplicate of ")
         assert reason.split()[3] in kept
+
+
+def test_select_options_build_the_recipe_with_the_executor(tmp_path):
+    from mmcurate.selectors.cli import SelectOptions, build_recipe
+
+    opts = SelectOptions(
+        data=tmp_path / "pool.jsonl",
+        method="topk",
+        out=tmp_path / "o.jsonl",
+        budget="30%",
+        seed=4,
+        params={"score": "stem_knowledge", "budget": 1},
+        np=2,
+        executor="ray",
+    )
+    recipe = build_recipe(opts)
+    assert recipe.executor == "ray" and recipe.np == 2 and recipe.ray_address is None
+    assert recipe.process[0].name == "topk_selector"
+    # --budget / --seed win over the same keys given with --param, as on the command line
+    assert recipe.process[0].params == {"score": "stem_knowledge", "budget": "30%", "seed": 4}
+    plain = SelectOptions(data=opts.data, method="random", out=opts.out, budget=3)
+    assert build_recipe(plain).executor == "local"
+    with pytest.raises(ConfigError, match="executor: Input should be 'local' or 'ray'"):
+        build_recipe(dataclasses.replace(plain, executor="x"))
+
+
+def test_ray_address_without_ray_executor_is_one_line_exit_2(tmp_path):
+    scored_pool(tmp_path, n=5)
+    out = curate("select", "pool.jsonl", "-m", "random", "-b", "2", "-o", "o.jsonl",
+                 "--ray-address", "auto", cwd=tmp_path)  # fmt: skip
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.strip().splitlines() == [
+        "error: --ray-address needs the ray executor (--executor ray)"
+    ]
+    assert not (tmp_path / "o.work").exists() and not (tmp_path / "o.jsonl").exists()
