@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mmcurate.errors import ConfigError
-from mmcurate.runner.cli_options import ExecutorOpt, QuietOpt, RayAddressOpt
+from mmcurate.runner.cli_options import ExecutorOpt, QuietOpt, RayAddressOpt, command_recipe
 from mmcurate.taxonomy import CAPABILITIES
 
 if TYPE_CHECKING:
@@ -166,22 +166,17 @@ def score_steps(opts: ScoreOptions) -> list[OpSpec]:
 
 def build_recipe(opts: ScoreOptions) -> Recipe:
     """A validated recipe that scores ``opts.data`` into ``opts.out``."""
-    from mmcurate.recipes.schema import parse_recipe
-
-    data: dict[str, Any] = {
-        "dataset_path": str(opts.data),
-        "export_path": str(opts.out),
-        "np": opts.np,
-        "executor": opts.executor,
-        "process": [s.to_yaml_item() for s in score_steps(opts)],
-    }
-    if opts.input_format:
-        data["format"] = opts.input_format
-    if opts.export_format:
-        data["export_format"] = opts.export_format
-    if opts.work_dir is not None:
-        data["work_dir"] = str(opts.work_dir)
-    return parse_recipe(data, source="curate score")
+    return command_recipe(
+        "curate score",
+        data=opts.data,
+        out=opts.out,
+        np=opts.np,
+        executor=opts.executor,
+        process=[s.to_yaml_item() for s in score_steps(opts)],
+        input_format=opts.input_format,
+        export_format=opts.export_format,
+        work_dir=opts.work_dir,
+    )
 
 
 @dataclass

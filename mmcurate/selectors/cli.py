@@ -28,7 +28,7 @@ import typer
 import yaml
 
 from mmcurate.errors import ConfigError
-from mmcurate.runner.cli_options import ExecutorOpt, QuietOpt, RayAddressOpt
+from mmcurate.runner.cli_options import ExecutorOpt, QuietOpt, RayAddressOpt, command_recipe
 
 if TYPE_CHECKING:
     from mmcurate.recipes.schema import Recipe
@@ -246,23 +246,18 @@ def build_recipe(opts: SelectOptions) -> Recipe:
     Raises:
         ConfigError: unknown method, bad params or a bad executor name.
     """
-    from mmcurate.recipes import parse_recipe
-
-    raw: dict[str, Any] = {
-        "dataset_path": str(opts.data),
-        "export_path": str(opts.out),
-        "np": opts.np,
-        "executor": opts.executor,
-        "media_check": opts.media_check,
-        "process": [{op_name(opts.method): opts.op_params()}],
-    }
-    if opts.export_format:
-        raw["export_format"] = opts.export_format
-    if opts.input_format:
-        raw["format"] = opts.input_format
-    if opts.work_dir is not None:
-        raw["work_dir"] = str(opts.work_dir)
-    return parse_recipe(raw, source="curate select")
+    return command_recipe(
+        "curate select",
+        data=opts.data,
+        out=opts.out,
+        np=opts.np,
+        executor=opts.executor,
+        process=[{op_name(opts.method): opts.op_params()}],
+        input_format=opts.input_format,
+        export_format=opts.export_format,
+        work_dir=opts.work_dir,
+        media_check=opts.media_check,
+    )
 
 
 def run_select(opts: SelectOptions, show_progress: bool = True) -> dict[str, Any]:
