@@ -15,11 +15,10 @@ from __future__ import annotations
 import base64
 import functools
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import regex
-from datasketch import MinHash
 from pydantic import Field, model_validator
 
 from mmcurate.ops.base import Deduplicator, Params
@@ -100,9 +99,18 @@ def _compiled(pattern: str) -> regex.Pattern[str]:
     return regex.compile(pattern)
 
 
+@functools.cache
+def _minhash_class() -> Any:
+    """datasketch's ``MinHash``, imported on first use: datasketch pulls in scipy.integrate
+    (~0.6 s), which every ``curate`` command paid at start-up when imported at the top."""
+    from datasketch import MinHash
+
+    return MinHash
+
+
 @functools.lru_cache(maxsize=16)
 def _permutations(num_perm: int) -> np.ndarray:
-    return MinHash(num_perm=num_perm, seed=SEED, scheme="legacy").permutations
+    return _minhash_class()(num_perm=num_perm, seed=SEED, scheme="legacy").permutations
 
 
 def shingles(
@@ -172,7 +180,7 @@ class DocumentMinhashDeduplicator(Deduplicator[DocumentMinhashDedupParams]):
             text = text.lower()
         if p.ignore_pattern:
             text = _compiled(p.ignore_pattern).sub("", text)
-        m = MinHash(
+        m = _minhash_class()(
             num_perm=p.num_permutations,
             seed=SEED,
             scheme="legacy",
