@@ -18,6 +18,7 @@ with ``backend: heuristic`` and ``heuristic: true``.
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -71,6 +72,13 @@ def _check_dependencies(params: PerceptionParams) -> None:
             raise MissingDependencyError(f"sentence-transformers is missing; {ML_HINT}")
 
 
+#: Perceivers of this process by (settings, media root, cache, pid): an executor sets an op
+#: up again for every shard, and a perceiver's loaded state (OCR engine per thread: 0.1-0.4 s
+#: each; its threads; the cache connection) should last for the worker's life. Counters are
+#: monotonic, so per-shard metrics (differences) stay right.
+_PERCEIVERS: dict[tuple[str, str, str, int], Perceiver] = {}
+
+
 class _PerceivingOp(Mapper[Any]):
     """Shared plumbing: a lazily built :class:`Perceiver` per worker process."""
 
@@ -80,10 +88,16 @@ class _PerceivingOp(Mapper[Any]):
         raise NotImplementedError
 
     def setup(self) -> None:
-        """Check OCR / encoder dependencies; build the perceiver (models load on use)."""
+        """Check OCR / encoder dependencies; take this process's perceiver for these
+        settings (models and OCR engines load on use, once per process)."""
         params = self._perception_params()
         _check_dependencies(params)
-        self._perceiver = Perceiver(params, self.ctx.root, _cache_dir(params, self.ctx.work_dir))
+        cache = _cache_dir(params, self.ctx.work_dir)
+        key = (params.model_dump_json(), str(self.ctx.root), str(cache), os.getpid())
+        perceiver = _PERCEIVERS.get(key)
+        if perceiver is None:
+            perceiver = _PERCEIVERS[key] = Perceiver(params, self.ctx.root, cache)
+        self._perceiver = perceiver
 
     @property
     def perceiver(self) -> Perceiver:
