@@ -77,6 +77,9 @@ def _check_dependencies(params: PerceptionParams) -> None:
 #: each; its threads; the cache connection) should last for the worker's life. Counters are
 #: monotonic, so per-shard metrics (differences) stay right.
 _PERCEIVERS: dict[tuple[str, str, str, int], Perceiver] = {}
+#: At most this many are kept (a long-lived process, e.g. the agent or a test session, sees
+#: many settings/work dirs); the least recently used one is closed (its threads end).
+MAX_PERCEIVERS = 4
 
 
 class _PerceivingOp(Mapper[Any]):
@@ -94,9 +97,12 @@ class _PerceivingOp(Mapper[Any]):
         _check_dependencies(params)
         cache = _cache_dir(params, self.ctx.work_dir)
         key = (params.model_dump_json(), str(self.ctx.root), str(cache), os.getpid())
-        perceiver = _PERCEIVERS.get(key)
+        perceiver = _PERCEIVERS.pop(key, None)
         if perceiver is None:
-            perceiver = _PERCEIVERS[key] = Perceiver(params, self.ctx.root, cache)
+            while len(_PERCEIVERS) >= MAX_PERCEIVERS:  # least recently set up first
+                _PERCEIVERS.pop(next(iter(_PERCEIVERS))).close()
+            perceiver = Perceiver(params, self.ctx.root, cache)
+        _PERCEIVERS[key] = perceiver
         self._perceiver = perceiver
 
     @property

@@ -174,3 +174,27 @@ def test_styler_error_and_params() -> None:
 
     with pytest.raises(SampleError, match="messages"):
         styler.process(Sample(id="y", messages=[Message(role="assistant", content="Hi")]))
+
+
+def test_a_worker_keeps_one_perceiver_per_settings_and_bounds_them(tmp_path: Path) -> None:
+    from mmcurate.ops.base import OpContext
+    from mmcurate.scorers import ops as score_ops
+
+    score_ops._PERCEIVERS.clear()
+
+    def set_up(work: str, **params: object) -> LitePerceptionMapper:
+        op = registry.create("lite_perception_mapper", {"embed": False, **params})
+        op.bind(OpContext(root=tmp_path, work_dir=tmp_path / work))
+        op.ensure_setup()
+        assert isinstance(op, LitePerceptionMapper)
+        return op
+
+    a, again = set_up("w0"), set_up("w0")  # e.g. two shards of one stage in one worker
+    assert a.perceiver is again.perceiver
+    assert set_up("w0", ocr="never").perceiver is not a.perceiver  # other settings
+    pool = a.perceiver._thread_pool()
+    for i in range(1, score_ops.MAX_PERCEIVERS + 1):
+        set_up(f"w{i}")
+    assert len(score_ops._PERCEIVERS) == score_ops.MAX_PERCEIVERS
+    assert a.perceiver._pool is None and pool._shutdown  # evicted: its threads end
+    score_ops._PERCEIVERS.clear()

@@ -401,6 +401,13 @@ class Perceiver:
             out += self._video(f"videos[{i}]", ref)
         return out
 
+    def close(self) -> None:
+        """End the perception threads (their OCR engines go with them). The perceiver still
+        works afterwards: threads start again on the next batch."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+
     def _thread_pool(self) -> ThreadPoolExecutor:
         """The perception threads, kept for the perceiver's life: each thread holds its own
         loaded OCR engine (0.1-0.4 s to load), so they must outlive a batch."""
